@@ -1,0 +1,83 @@
+"""From a loader's raw dataset to the prepared form: a stratified validation carve-out and a checksum.
+
+The test split is kept as the files define it: it is never used for training, calibration or selection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.data.base import RawDataset, Split
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The dataset every stage after ``download`` reads; ``sha256`` identifies its exact content."""
+
+    name: str
+    class_names: tuple[str, ...]
+    attribute_names: tuple[str, ...]
+    train: Split
+    val: Split
+    test: Split
+    sha256: str
+    source: str
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of every image."""
+        c, h, w = self.test.images.shape[1:]
+        return int(c), int(h), int(w)
+
+    def split(self, name: str) -> Split:
+        return {"train": self.train, "val": self.val, "test": self.test}[name]
+
+
+def val_indices(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Sorted indices of a stratified random ``fraction`` of ``labels`` (per class, rounded)."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for cls in np.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        take = round(fraction * members.size)
+        chosen.append(rng.choice(members, size=take, replace=False))
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+
+
+def subset(split: Split, index: np.ndarray) -> Split:
+    attributes = None if split.attributes is None else split.attributes[index]
+    return Split(np.ascontiguousarray(split.images[index]), split.labels[index], attributes)
+
+
+def content_sha256(splits: dict[str, Split], class_names: tuple[str, ...]) -> str:
+    """SHA-256 over every array's bytes, dtype and shape, and the class names, in a fixed order."""
+    digest = hashlib.sha256("\n".join(class_names).encode())
+    for name in SPLITS:
+        split = splits[name]
+        for array in (split.images, split.labels, split.attributes):
+            if array is None:
+                digest.update(b"none")
+                continue
+            digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def prepare(raw: RawDataset, val_fraction: float, split_seed: int) -> Prepared:
+    """Carve a stratified validation split out of ``raw.train`` and checksum the result."""
+    val_idx = val_indices(raw.train.labels, val_fraction, split_seed)
+    keep = np.setdiff1d(np.arange(len(raw.train)), val_idx)
+    splits = {"train": subset(raw.train, keep), "val": subset(raw.train, val_idx), "test": raw.test}
+    digest = content_sha256(splits, raw.class_names)
+    return Prepared(
+        raw.name, raw.class_names, raw.attribute_names, **splits, sha256=digest, source=raw.source
+    )

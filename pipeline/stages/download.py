@@ -1,0 +1,44 @@
+"""Stage ``download``: make the dataset available, verify it, write the prepared form (SPEC section 3)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from pipeline import io
+from pipeline.config import load_params
+from pipeline.data import get_loader
+from pipeline.data.prepare import prepare
+from pipeline.stages._cli import parser, run
+
+log = logging.getLogger("pipeline.download")
+
+
+def main(args: argparse.Namespace) -> None:
+    params = load_params(args.params)
+    cfg = params.data
+    root = Path(cfg.root) if cfg.root is not None else Path(args.raw)
+    start = time.perf_counter()
+    raw = get_loader(cfg.dataset)(root, cfg)
+    data = prepare(raw, cfg.val_fraction, cfg.split_seed)
+    io.save_prepared(Path(args.out), data)
+    sizes = ", ".join(f"{name} {len(data.split(name))}" for name in ("train", "val", "test"))
+    log.info(
+        "%s from %s: %s images of %s, %d classes, sha256 %s… (%.1f s)",
+        data.name,
+        data.source,
+        sizes,
+        "x".join(map(str, data.image_shape)),
+        data.num_classes,
+        data.sha256[:12],
+        time.perf_counter() - start,
+    )
+
+
+if __name__ == "__main__":
+    p = parser(__doc__ or "")
+    p.add_argument("--raw", required=True, help="folder for the dataset's own files (downloads go here)")
+    p.add_argument("--out", required=True, help="folder of the prepared dataset")
+    run(main, p.parse_args())

@@ -1,0 +1,1 @@
+"""Training of dense members: data batches, augmentation, optimizer and schedule, the epoch loop."""

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Set everything up, then run the default study or the tests.
+#
+#   bash scripts/bootstrap.sh study   # virtual env + pinned deps + dataset, then `dvc repro`
+#   bash scripts/bootstrap.sh test    # the same set-up, then the test suite
+#
+# A second run installs nothing: the pip step is skipped while pyproject.toml is unchanged, and the
+# dataset step while its files are present.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV=.venv
+PYTHON=${PYTHON:-python3}
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+setup_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+            || { say "error: Python 3.11 is required ($PYTHON is $("$PYTHON" --version 2>&1))"; exit 1; }
+        say "creating the virtual environment in $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed-pyproject.sha256"
+    local want
+    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        say "dependencies up to date (pyproject.toml unchanged)"
+        return
+    fi
+    say "installing the pinned dependencies (a few minutes the first time)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    echo "$want" > "$stamp"
+}
+
+# Fashion-MNIST, the default dataset: Debian's package where apt and root are available; otherwise the
+# download stage tries torchvision's download, and says how to get the files if that fails too.
+setup_dataset() {
+    local debian=/usr/share/datasets/fashion-mnist
+    if [ -f "$debian/t10k-labels-idx1-ubyte.gz" ]; then
+        say "Fashion-MNIST present in $debian"
+    elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        say "installing Fashion-MNIST from Debian (dataset-fashion-mnist)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+    else
+        say "no apt/root: the download stage will fetch Fashion-MNIST with torchvision (needs the network)"
+    fi
+}
+
+main() {
+    local what=${1:-}
+    case "$what" in
+        study|test) ;;
+        *) say "usage: bash scripts/bootstrap.sh study|test"; exit 2 ;;
+    esac
+    setup_venv
+    setup_dataset
+    export PATH="$PWD/$VENV/bin:$PATH"
+    if [ "$what" = study ]; then
+        [ -d .git ] || { say "error: not a git checkout (DVC needs one): clone the repository"; exit 1; }
+        dvc repro
+    else
+        python -m pytest
+    fi
+}
+
+main "$@"

@@ -1,0 +1,40 @@
+"""Shared fixtures: a tiny synthetic params set and its prepared dataset."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import DataConfig, Params, PopulationConfig, SyntheticConfig, TrainConfig, to_dict
+from pipeline.data.prepare import Prepared, prepare
+from pipeline.data.synthetic import generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_params() -> Params:
+    """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch: the smallest study that exercises everything."""
+    data = DataConfig(dataset="synthetic", val_fraction=0.125, synthetic=SyntheticConfig())
+    train = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256, threads=1)
+    return dataclasses.replace(Params(), data=data, train=train, population=PopulationConfig(seeds=(0, 1)))
+
+
+@pytest.fixture
+def params() -> Params:
+    return tiny_params()
+
+
+@pytest.fixture
+def params_file(tmp_path: Path, params: Params) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_data() -> Prepared:
+    cfg = tiny_params().data
+    return prepare(generate(cfg.synthetic), cfg.val_fraction, cfg.split_seed)

@@ -1,0 +1,114 @@
+"""params.yaml validation: every kind of bad value gives one line naming the key and what is allowed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipeline.config import ConfigError, Params, build, load_params, to_dict
+
+from .conftest import REPO
+
+
+def with_change(section: str, key: str, value: Any) -> dict[str, Any]:
+    raw = to_dict(Params())
+    raw[section][key] = value
+    return raw
+
+
+CASES = [
+    # (raw params, the key the message must name, a fragment of what is allowed)
+    ({**to_dict(Params()), "trian": {}}, "trian", "allowed: data, model, train, population"),
+    (with_change("train", "epoch", 3), "train.epoch", "allowed: epochs"),
+    (with_change("train", "epochs", "ten"), "train.epochs", "must be an integer"),
+    (with_change("train", "epochs", 2.5), "train.epochs", "must be an integer"),
+    (with_change("train", "epochs", True), "train.epochs", "must be an integer"),
+    (with_change("train", "epochs", 0), "train.epochs", ">= 1"),
+    (with_change("train", "lr", -0.1), "train.lr", "> 0.0"),
+    (with_change("data", "val_fraction", 0.5), "data.val_fraction", "< 0.5"),
+    (with_change("train", "optimizer", "adam"), "train.optimizer", "allowed: adamw, sgd"),
+    (with_change("train", "augment", ["hflip", "rotate"]), "train.augment[1]", "allowed: hflip, shift"),
+    (with_change("train", "augment", "hflip"), "train.augment", "must be a list of a string"),
+    (with_change("data", "dataset", "mnist"), "data.dataset", "allowed: celeba, cifar10, fashion_mnist"),
+    (with_change("model", "arch", "resnet_does_not_exist"), "model.arch", "small_cnn, lenet5, squeezenet"),
+    (with_change("population", "seeds", []), "population.seeds", "must not be empty"),
+    (with_change("population", "seeds", [0, 1, 1]), "population.seeds", "duplicates [1]"),
+    (with_change("population", "seeds", [0, -1]), "population.seeds[1]", ">= 0"),
+    (with_change("population", "seeds", 3), "population.seeds", "must be a list"),
+    (with_change("data", "synthetic", {"num_classes": 1}), "data.synthetic.num_classes", ">= 2"),
+    (with_change("data", "synthetic", {"colour": 1}), "data.synthetic.colour", "allowed: num_classes"),
+    ({**to_dict(Params()), "train": [1, 2]}, "train", "must be a mapping"),
+]
+
+
+@pytest.mark.parametrize(("raw", "key", "allowed"), CASES, ids=[c[1] for c in CASES])
+def test_bad_values_name_key_and_allowed(raw: dict[str, Any], key: str, allowed: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build(Params, raw, "")
+    message = str(info.value)
+    assert message.startswith(f"{key}:"), message
+    assert allowed in message
+    assert "\n" not in message
+
+
+def test_defaults_match_params_yaml() -> None:
+    """params.yaml spells out every option, with the dataclasses' defaults as its values."""
+    assert to_dict(load_params(REPO / "params.yaml")) == to_dict(Params())
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert raw == to_dict(Params())
+
+
+def test_valid_values_are_converted(params_file: Path) -> None:
+    params = load_params(params_file)
+    assert params.population.seeds == (0, 1)
+    assert isinstance(params.train.lr, float)
+    assert params.data.root is None
+
+
+def test_file_problems_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"missing\.yaml: file not found"):
+        load_params(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: not valid YAML"):
+        load_params(bad)
+
+
+@pytest.mark.parametrize("stage", ["download", "train", "report"])
+def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str) -> None:
+    """A stage given bad params fails before any work: exit 2, one line on stderr, no output file."""
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(with_change("train", "epochs", -3)))
+    out = tmp_path / "out"
+    args = {
+        "download": ["--raw", str(tmp_path / "raw"), "--out", str(out)],
+        "train": [
+            "--seed",
+            "0",
+            "--data",
+            str(tmp_path / "none"),
+            "--checkpoint",
+            str(out / "m.safetensors"),
+            "--history",
+            str(out / "h.csv"),
+            "--metrics",
+            str(out / "m.json"),
+        ],
+        "report": ["--member-metrics", str(tmp_path / "{seed}.json"), "--out", str(out / "metrics.json")],
+    }[stage]
+    result = subprocess.run(
+        [sys.executable, "-m", f"pipeline.stages.{stage}", "--params", str(params), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: {params}: train.epochs: must be >= 1 and <= 1000, got -3"]
+    assert not out.exists() and not (tmp_path / "raw").exists()

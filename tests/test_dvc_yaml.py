@@ -1,0 +1,82 @@
+"""dvc.yaml, params.yaml and the config dataclasses stay in agreement."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.config import Params
+
+from .conftest import REPO
+
+DVC = yaml.safe_load((REPO / "dvc.yaml").read_text())
+PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def stage_bodies() -> dict[str, dict[str, Any]]:
+    return {name: stage.get("do", stage) for name, stage in DVC["stages"].items()}
+
+
+def lookup(raw: dict[str, Any], dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        assert isinstance(node, dict) and part in node, f"{dotted} is not in params.yaml"
+        node = node[part]
+    return node
+
+
+def test_params_sections_are_the_dataclass_sections() -> None:
+    assert list(PARAMS) == [f.name for f in dataclasses.fields(Params)]
+
+
+def test_every_declared_param_exists() -> None:
+    for name, body in stage_bodies().items():
+        for key in body.get("params", []):
+            assert isinstance(key, str), f"stage {name}: params must name keys of params.yaml"
+            lookup(PARAMS, key)
+
+
+def test_every_stage_has_a_thin_entry_point_of_its_name() -> None:
+    for name, body in stage_bodies().items():
+        argv = shlex.split(body["cmd"])
+        assert argv[:3] == ["python", "-m", f"pipeline.stages.{name}"], name
+        assert (REPO / "pipeline" / "stages" / f"{name}.py").is_file()
+        assert f"pipeline/stages/{name}.py" in body["deps"], f"stage {name} must depend on its entry point"
+
+
+def test_declared_deps_exist() -> None:
+    for name, body in stage_bodies().items():
+        for dep in body["deps"]:
+            if dep.startswith("pipeline/"):
+                assert (REPO / dep).exists(), f"stage {name}: dep {dep} does not exist"
+
+
+def test_foreach_iterates_over_population_seeds() -> None:
+    assert DVC["stages"]["train"]["foreach"] == "${population.seeds}"
+
+
+def test_metrics_file_is_declared_top_level_and_by_its_stage() -> None:
+    assert "reports/metrics.json" in DVC["metrics"]
+    outs = [next(iter(m)) if isinstance(m, dict) else m for m in DVC["stages"]["report"]["metrics"]]
+    assert outs == ["reports/metrics.json"]
+
+
+def test_paths_live_in_dvc_yaml_not_in_params() -> None:
+    """params.yaml owns numbers and names; the only path-like option is the user's dataset root."""
+    flat: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, node: Any) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}.", value)
+            else:
+                flat.append((f"{prefix}{key}", value))
+
+    walk("", PARAMS)
+    pathy = [k for k, v in flat if isinstance(v, str) and "/" in v]
+    assert pathy == []
+    assert Path("data/raw").as_posix() in DVC["stages"]["download"]["cmd"]

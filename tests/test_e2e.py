@@ -1,0 +1,136 @@
+"""The real ``dvc repro`` on a temporary copy of the repository with a tiny config (synthetic data,
+2 seeds, 1 epoch), then the DVC workflows a user relies on: up-to-date checks, forced re-runs giving
+byte-identical checkpoints, experiments, metrics, plots and sharing through a remote."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import io
+from pipeline.config import to_dict
+
+from .conftest import REPO, tiny_params
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+COPIED = ["pipeline", "dvc.yaml", ".gitignore", "data/.gitkeep", "pyproject.toml"]
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}{os.pathsep}{e['PATH']}"
+    e |= {
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    return e
+
+
+def sh(cwd: Path, *argv: str) -> str:
+    """Run a command, fail the test with its output if it fails; return stdout + stderr."""
+    result = subprocess.run(argv, cwd=cwd, env=env(), capture_output=True, text=True, check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, f"{' '.join(argv)} failed:\n{out}"
+    return out
+
+
+def lock_hashes(repo: Path) -> dict[str, str]:
+    """Output path -> md5 recorded in dvc.lock."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return {o["path"]: o["md5"] for stage in lock["stages"].values() for o in stage.get("outs", [])}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("study")
+    for name in COPIED:
+        src, dst = REPO / name, repo / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    (repo / "params.yaml").write_text(yaml.safe_dump(to_dict(tiny_params()), sort_keys=False))
+    sh(repo, "git", "init", "-q")
+    sh(repo, "dvc", "init", "-q")
+    sh(repo, "dvc", "remote", "add", "-d", "shared", str(tmp_path_factory.mktemp("remote")))
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "tiny study")
+    out = sh(repo, "dvc", "repro")
+    for stage in ("download", "train@0", "train@1", "report"):
+        assert f"Running stage '{stage}'" in out
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "run")
+    return repo
+
+
+def test_every_output_is_there_and_consistent(study: Path) -> None:
+    prepared = io.load_prepared(study / "data/prepared")
+    assert (len(prepared.train), len(prepared.val), len(prepared.test)) == (448, 64, 256)
+    for seed in (0, 1):
+        state, meta = io.load_checkpoint(study / f"data/train/seed_{seed}/model.safetensors")
+        assert meta["seed"] == seed and meta["arch"] == "small_cnn" and meta["kind"] == "dense"
+        assert meta["dataset_sha256"] == prepared.sha256
+        assert meta["config"]["train"]["epochs"] == 1
+        assert {"torch", "torchvision", "numpy", "python"} <= set(meta["versions"])
+        assert "net.classifier.weight" in state and "mean" in state
+        history = (study / f"reports/training/seed_{seed}.csv").read_text().splitlines()
+        assert history[0].startswith("epoch,train_loss,train_acc,val_loss,val_acc") and len(history) == 2
+        member = io.read_json(study / f"data/train/seed_{seed}/metrics.json")
+        assert member["top1"] > 0.5  # 4 learnable classes, chance 0.25
+    metrics = io.read_json(study / "reports/metrics.json")
+    assert metrics["dense"]["members"] == 2
+    assert metrics["dense"]["top1_min"] <= metrics["dense"]["top1"] <= metrics["dense"]["top1_max"]
+
+
+def test_second_repro_is_up_to_date(study: Path) -> None:
+    out = sh(study, "dvc", "repro")
+    assert "Running stage" not in out
+    assert "up to date" in sh(study, "dvc", "status")
+
+
+def test_metrics_and_plots_are_visible_to_dvc(study: Path) -> None:
+    shown = json.loads(sh(study, "dvc", "metrics", "show", "--json"))
+    assert "reports/metrics.json" in json.dumps(shown) and "top1_std" in json.dumps(shown)
+    plots = sh(study, "dvc", "plots", "show", "--json")
+    assert "train_loss" in plots and "val_acc" in plots
+
+
+def test_push_clone_pull_gives_a_clean_status(study: Path, tmp_path: Path) -> None:
+    sh(study, "dvc", "push")
+    clone = tmp_path / "clone"
+    sh(tmp_path, "git", "clone", "-q", str(study), str(clone))
+    sh(clone, "dvc", "pull")
+    assert (clone / "data/train/seed_1/model.safetensors").read_bytes() == (
+        study / "data/train/seed_1/model.safetensors"
+    ).read_bytes()
+    status = sh(clone, "dvc", "status")
+    assert "Data and pipelines are up to date" in status
+
+
+def test_forced_rerun_gives_byte_identical_checkpoints(study: Path) -> None:
+    before = lock_hashes(study)
+    out = sh(study, "dvc", "repro", "-f")
+    assert "Running stage 'train@1'" in out
+    assert lock_hashes(study) == before
+
+
+def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> None:
+    out = sh(study, "dvc", "exp", "run", "-S", "population.seeds=[0,1,2]")
+    assert "Running stage 'train@2'" in out
+    assert "Running stage 'train@0'" not in out and "Running stage 'train@1'" not in out
+    table = sh(study, "dvc", "exp", "show", "--csv")
+    assert "dense.top1" in table.splitlines()[0]
+    assert io.read_json(study / "reports/metrics.json")["dense"]["members"] == 3
