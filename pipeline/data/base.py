@@ -6,12 +6,15 @@ A loader turns a dataset's own files into a :class:`RawDataset` (train and test 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from pipeline.progress import progress
 
 if TYPE_CHECKING:
     from pipeline.config import DataConfig
@@ -53,6 +56,8 @@ class RawDataset:
     source: str = ""  # where the files were read from, for the log and the metadata
 
 
+CHUNK = 512  # images decoded at once: memory holds the output plus one chunk of originals, never them all
+
 # A loader reads (or downloads into) ``root`` and returns the raw dataset.
 Loader = Callable[[Path, "DataConfig"], RawDataset]
 
@@ -87,3 +92,22 @@ def pil_to_array(images: Sequence[object], size: int | None) -> np.ndarray:
         arrays.append(array[:, :, None] if array.ndim == 2 else array)
     stacked = np.stack(arrays)  # (N, H, W, C)
     return np.ascontiguousarray(stacked.transpose(0, 3, 1, 2))
+
+
+def read_image_files(paths: Sequence[str | Path], size: int, desc: str = "images") -> np.ndarray:
+    """Read image files as RGB, resized (shorter side) and center-cropped to ``size`` x ``size``.
+
+    Returns (N, 3, size, size) uint8, index-aligned with ``paths``.
+    """
+    from PIL import Image
+
+    def open_rgb(path: str | Path) -> Image.Image:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+
+    out = np.empty((len(paths), 3, size, size), dtype=np.uint8)
+    decoded = (open_rgb(path) for path in progress(paths, len(paths), desc))
+    for start in range(0, len(paths), CHUNK):
+        chunk = list(itertools.islice(decoded, CHUNK))
+        out[start : start + len(chunk)] = pil_to_array(chunk, size)
+    return out

@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pipeline.config import ConfigError
-from pipeline.data.base import DatasetCorrupt, DatasetUnavailable, RawDataset, Split, check_split
-from pipeline.data.imagefolder import read_image_files
+from pipeline.data.base import (
+    DatasetCorrupt,
+    DatasetUnavailable,
+    RawDataset,
+    Split,
+    check_split,
+    read_image_files,
+)
 
 if TYPE_CHECKING:
     from torchvision.datasets import CelebA

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline.data.base import DatasetUnavailable, RawDataset, Split, check_split
-from pipeline.data.imagefolder import read_image_files
+from pipeline.data.base import DatasetUnavailable, RawDataset, Split, check_split, read_image_files
 
 if TYPE_CHECKING:
     from torchvision.datasets import GTSRB

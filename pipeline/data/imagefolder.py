@@ -3,14 +3,10 @@
 Read through torchvision.datasets.ImageFolder; ``val`` serves as the test split.  Classes are the sorted
 folder names of ``root/train`` and ``root/val`` must have the same ones.  Images are read as RGB and
 resized (shorter side) and center-cropped to ``data.image_size`` (64 when unset).
-
-:func:`read_image_files` is shared with the other loaders whose images are files (gtsrb, celeba).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +18,8 @@ from pipeline.data.base import (
     RawDataset,
     Split,
     check_split,
-    pil_to_array,
+    read_image_files,
 )
-from pipeline.progress import progress
 
 if TYPE_CHECKING:
     from torchvision.datasets import ImageFolder
@@ -32,26 +27,6 @@ if TYPE_CHECKING:
     from pipeline.config import DataConfig
 
 DEFAULT_SIZE = 64
-CHUNK = 512  # images decoded at once: memory holds the output plus one chunk of originals, never them all
-
-
-def read_image_files(paths: Sequence[str | Path], size: int, desc: str = "images") -> np.ndarray:
-    """Read image files as RGB, resized (shorter side) and center-cropped to ``size`` x ``size``.
-
-    Returns (N, 3, size, size) uint8, index-aligned with ``paths``.
-    """
-    from PIL import Image
-
-    def open_rgb(path: str | Path) -> Image.Image:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-
-    out = np.empty((len(paths), 3, size, size), dtype=np.uint8)
-    decoded = (open_rgb(path) for path in progress(paths, len(paths), desc))
-    for start in range(0, len(paths), CHUNK):
-        chunk = list(itertools.islice(decoded, CHUNK))
-        out[start : start + len(chunk)] = pil_to_array(chunk, size)
-    return out
 
 
 def _folder(root: Path, split: str) -> ImageFolder:

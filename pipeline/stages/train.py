@@ -77,50 +77,34 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.training.loop import EpochRecord, TrainData, evaluate, train_member
 
     data = io.load_prepared(Path(args.data))
-    t = {name: torch.from_numpy(data.split(name).images) for name in ("train", "val", "test")}
-    y = {name: torch.from_numpy(data.split(name).labels) for name in ("train", "val", "test")}
+    train_data = TrainData.from_prepared(data)
     torch.manual_seed(args.seed)
-    model = new_member(params.model.arch, data.image_shape, data.num_classes, t["train"]).to(device)
+    model = new_member(params.model.arch, data.image_shape, data.num_classes, train_data.train_images)
+    model = model.to(device)
     log.info(
-        "seed %d: %s on %s (%d train / %d val images), %d epochs on %s with %d threads",
-        args.seed,
-        params.model.arch,
-        data.name,
-        len(y["train"]),
-        len(y["val"]),
-        params.train.epochs,
-        device,
-        torch.get_num_threads(),
+        "seed %d: %s on %s (%d train / %d val images), %d epochs on %s, %d threads",
+        *(args.seed, params.model.arch, data.name, len(data.train), len(data.val)),
+        *(params.train.epochs, device, torch.get_num_threads()),
     )
 
     def report(r: EpochRecord) -> None:
-        log.info(
-            "seed %d epoch %d/%d: train loss %.4f acc %.4f | val loss %.4f acc %.4f | %.0f img/s",
-            args.seed,
-            r.epoch,
-            params.train.epochs,
-            r.train_loss,
-            r.train_acc,
-            r.val_loss,
-            r.val_acc,
-            r.images_per_second,
-        )
+        log.info("seed %d epoch %d/%d: %s", args.seed, r.epoch, params.train.epochs, r.summary())
 
     start = time.perf_counter()
-    history = train_member(
-        model, TrainData(t["train"], y["train"], t["val"], y["val"]), params.train, args.seed, report
-    )
+    history = train_member(model, train_data, params.train, args.seed, report)
     seconds = time.perf_counter() - start
-    _, test_acc = evaluate(model, t["test"], y["test"], params.train.eval_batch_size)
+    test = torch.from_numpy(data.test.images), torch.from_numpy(data.test.labels)
+    _, test_acc = evaluate(model, *test, params.train.eval_batch_size)
     model = model.to("cpu").to(memory_format=torch.contiguous_format)
-    io.save_checkpoint(
-        Path(args.checkpoint), model.state_dict(), checkpoint_metadata(params, args.seed, data, history)
-    )
+    meta = checkpoint_metadata(params, args.seed, data, history)
+    io.save_checkpoint(Path(args.checkpoint), model.state_dict(), meta)
     io.write_csv(Path(args.history), [history_row(r) for r in history])
-    images = params.train.epochs * len(y["train"])
     # Timings go to the log only: outputs must be byte-identical when re-run.
     io.write_json(Path(args.metrics), {"seed": args.seed, "top1": test_acc, "val_top1": history[-1].val_acc})
-    log.info("seed %d: test top-1 %.4f, %.0f s, %.0f img/s", args.seed, test_acc, seconds, images / seconds)
+    rate = sum(r.images_per_second for r in history) / len(history)
+    log.info(
+        "seed %d: test top-1 %.4f; %.0f s in all, %.0f training img/s", args.seed, test_acc, seconds, rate
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pipeline.config import TrainConfig
+from pipeline.data.prepare import Prepared
 from pipeline.progress import progress
 
 
@@ -29,7 +30,13 @@ class EpochRecord:
     val_loss: float
     val_acc: float
     lr: float
-    images_per_second: float
+    images_per_second: float  # training steps only, not the validation pass
+
+    def summary(self) -> str:
+        return (
+            f"train loss {self.train_loss:.4f} acc {self.train_acc:.4f} | "
+            f"val loss {self.val_loss:.4f} acc {self.val_acc:.4f} | {self.images_per_second:.0f} img/s"
+        )
 
 
 def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
@@ -119,6 +126,16 @@ class TrainData:
     train_labels: torch.Tensor
     val_images: torch.Tensor
     val_labels: torch.Tensor
+
+    @classmethod
+    def from_prepared(cls, data: Prepared) -> TrainData:
+        """Zero-copy views of the prepared arrays."""
+        return cls(
+            torch.from_numpy(data.train.images),
+            torch.from_numpy(data.train.labels),
+            torch.from_numpy(data.val.images),
+            torch.from_numpy(data.val.labels),
+        )
 
 
 def train_epoch(

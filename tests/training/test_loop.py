@@ -11,9 +11,7 @@ from pipeline.training.loop import TrainData, augment, batch_indices, evaluate, 
 
 
 def as_train_data(data: Prepared) -> TrainData:
-    t = {n: torch.from_numpy(data.split(n).images) for n in ("train", "val")}
-    y = {n: torch.from_numpy(data.split(n).labels) for n in ("train", "val")}
-    return TrainData(t["train"], y["train"], t["val"], y["val"])
+    return TrainData.from_prepared(data)
 
 
 def test_batches_cover_a_permutation_and_drop_the_short_tail() -> None:

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import io
+from pipeline.data.prepare import Prepared
+
+
+def test_prepared_round_trip(tmp_path: Path, tiny_data: Prepared) -> None:
+    io.save_prepared(tmp_path / "prepared", tiny_data)
+    back = io.load_prepared(tmp_path / "prepared")
+    assert back.sha256 == tiny_data.sha256
+    assert back.class_names == tiny_data.class_names
+    for name in ("train", "val", "test"):
+        np.testing.assert_array_equal(back.split(name).images, tiny_data.split(name).images)
+        np.testing.assert_array_equal(back.split(name).labels, tiny_data.split(name).labels)
+    meta = json.loads((tmp_path / "prepared" / "meta.json").read_text())
+    assert meta["sizes"] == {"train": 448, "val": 64, "test": 256}
+    assert oct(os.stat(tmp_path / "prepared" / "meta.json").st_mode & 0o777) != oct(0o600)

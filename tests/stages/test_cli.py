@@ -1,0 +1,48 @@
+"""Every stage entry point fails before any work on bad params: exit 2, one line, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ..conftest import REPO
+from ..test_config import with_change
+
+
+@pytest.mark.parametrize("stage", ["download", "train", "report"])
+def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str) -> None:
+    """A stage given bad params fails before any work: exit 2, one line on stderr, no output file."""
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(with_change("train", "epochs", -3)))
+    out = tmp_path / "out"
+    args = {
+        "download": ["--raw", str(tmp_path / "raw"), "--out", str(out)],
+        "train": [
+            "--seed",
+            "0",
+            "--data",
+            str(tmp_path / "none"),
+            "--checkpoint",
+            str(out / "m.safetensors"),
+            "--history",
+            str(out / "h.csv"),
+            "--metrics",
+            str(out / "m.json"),
+        ],
+        "report": ["--member-metrics", str(tmp_path / "{seed}.json"), "--out", str(out / "metrics.json")],
+    }[stage]
+    result = subprocess.run(
+        [sys.executable, "-m", f"pipeline.stages.{stage}", "--params", str(params), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: {params}: train.epochs: must be >= 1 and <= 1000, got -3"]
+    assert not out.exists() and not (tmp_path / "raw").exists()
