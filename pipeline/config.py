@@ -137,6 +137,123 @@ class PopulationConfig:
     seeds: tuple[int, ...] = option((0, 1, 2, 3, 4), doc="member seeds", ge=0, nonempty=True, unique=True)
 
 
+PRUNE_METHODS = ("magnitude", "random", "structured")
+PRUNE_SCOPES = ("layer", "global")
+PRUNE_SCHEDULES = ("oneshot", "finetune", "gradual")
+QUANT_METHODS = ("fp16", "bf16", "int8_dynamic", "int8_static", "int4_weight")
+# Weight bit widths each quantization method supports; the first is its default.
+QUANT_WEIGHT_BITS: dict[str, tuple[int, ...]] = {
+    "fp16": (16,),
+    "bf16": (16,),
+    "int8_dynamic": (8,),
+    "int8_static": (8,),
+    "int4_weight": (4, 3, 2),
+}
+CONFIG_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_+.")
+
+
+def _fail(key: str, message: str) -> None:
+    raise ConfigError(f"{key}: {message}")
+
+
+@dataclass(frozen=True)
+class PruneSpec:
+    """Unstructured (or channel) pruning of the prunable weights (SPEC section 5.1)."""
+
+    method: str = option("magnitude", doc="magnitude, random or structured", choices=lambda: PRUNE_METHODS)
+    scope: str = option("layer", doc="layer: per tensor; global: one threshold", choices=lambda: PRUNE_SCOPES)
+    sparsity: float = option(0.5, doc="target fraction of zero weights", ge=0.0, lt=1.0)
+    schedule: str = option("finetune", doc="oneshot, finetune or gradual", choices=lambda: PRUNE_SCHEDULES)
+    finetune_epochs: float = option(0.5, doc="training epochs after (or while) pruning", ge=0.0, le=100.0)
+    lr: float = option(0.01, doc="fine-tuning peak learning rate (cosine decay)", gt=0.0, le=10.0)
+    initial_sparsity: float = option(0.0, doc="gradual: sparsity at the window start", ge=0.0, lt=1.0)
+    end_fraction: float = option(0.75, doc="gradual: window end, as a share of fine-tuning", gt=0.0, le=1.0)
+    frequency: int = option(20, doc="gradual: optimizer steps between mask updates", ge=1)
+    include_classifier: bool = option(False, doc="prune the final classifier too")
+
+    def check(self, where: str) -> None:
+        if self.schedule == "oneshot" and self.finetune_epochs > 0:
+            _fail(f"{where}.finetune_epochs", "must be 0 with schedule oneshot (use finetune to train)")
+        if self.schedule != "oneshot" and self.finetune_epochs == 0:
+            _fail(f"{where}.finetune_epochs", f"must be > 0 with schedule {self.schedule}")
+        if self.method == "structured" and self.scope == "global":
+            _fail(f"{where}.scope", "structured pruning ranks channels within each layer; use layer")
+        if self.schedule == "gradual" and self.initial_sparsity > self.sparsity:
+            _fail(f"{where}.initial_sparsity", f"must be <= sparsity ({self.sparsity})")
+
+
+@dataclass(frozen=True)
+class QuantSpec:
+    """Post-training quantization with simulated numerics (SPEC section 5.2)."""
+
+    method: str = option("int8_static", doc="quantization method", choices=lambda: QUANT_METHODS)
+    weight_bits: int | None = option(None, doc="weight bit width; null: the method's default", ge=2, le=16)
+    calibration_size: int = option(512, doc="int8_static: seeded training images for ranges", ge=1)
+    calibration_seed: int = option(0, doc="int8_static: seed of the calibration sample", ge=0)
+
+    @property
+    def bits(self) -> int:
+        """Weight bit width in effect."""
+        return self.weight_bits if self.weight_bits is not None else QUANT_WEIGHT_BITS[self.method][0]
+
+    def check(self, where: str) -> None:
+        allowed = QUANT_WEIGHT_BITS[self.method]
+        if self.weight_bits is not None and self.weight_bits not in allowed:
+            bits = ", ".join(map(str, allowed))
+            message = f"unsupported bit width {self.weight_bits} for {self.method}; allowed: {bits}"
+            _fail(f"{where}.weight_bits", message)
+
+
+@dataclass(frozen=True)
+class CompressionConfig:
+    """One named recipe: pruning and/or quantization; neither is the dense reference."""
+
+    prune: PruneSpec | None = option(None, doc="pruning, or null")
+    quantize: QuantSpec | None = option(None, doc="quantization, or null")
+
+    @property
+    def is_dense(self) -> bool:
+        return self.prune is None and self.quantize is None
+
+
+def _default_configs() -> dict[str, CompressionConfig]:
+    def prune(sparsity: float, method: str = "magnitude", scope: str = "layer") -> PruneSpec:
+        return PruneSpec(method=method, scope=scope, sparsity=sparsity)
+
+    configs = {"dense": CompressionConfig()}
+    configs |= {f"magnitude_{p}": CompressionConfig(prune(p / 100)) for p in (30, 50, 70, 90)}
+    configs["global_magnitude_90"] = CompressionConfig(prune(0.9, scope="global"))
+    configs["random_90"] = CompressionConfig(prune(0.9, method="random"))
+    for method in ("fp16", "int8_dynamic", "int8_static", "int4_weight"):
+        configs[method] = CompressionConfig(quantize=QuantSpec(method=method))
+    configs["magnitude_70+int8_static"] = CompressionConfig(prune(0.7), QuantSpec(method="int8_static"))
+    return configs
+
+
+@dataclass(frozen=True)
+class CompressConfig:
+    """The compression grid: every config is applied to every dense member."""
+
+    configs: dict[str, CompressionConfig] = option(_default_configs(), doc="config name -> recipe")
+
+    def check(self, where: str) -> None:
+        key = f"{where}.configs"
+        if "dense" not in self.configs or not self.configs["dense"].is_dense:
+            _fail(f"{key}.dense", "must exist and compress nothing ({}): it is the reference population")
+        for name, cfg in self.configs.items():
+            if not name or set(name) - CONFIG_NAME_CHARS:
+                _fail(f"{key}.{name}", "config names use only a-z, 0-9, _, + and .")
+            if cfg.is_dense and name != "dense":
+                _fail(f"{key}.{name}", "compresses nothing; give it prune and/or quantize")
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """How populations predict on the test split."""
+
+    batch_size: int = option(2000, doc="images per forward pass", ge=1, le=65536)
+
+
 @dataclass(frozen=True)
 class Params:
     """The whole of params.yaml."""
@@ -145,6 +262,8 @@ class Params:
     model: ModelConfig = option(ModelConfig(), doc="architecture section")
     train: TrainConfig = option(TrainConfig(), doc="training recipe section")
     population: PopulationConfig = option(PopulationConfig(), doc="population section")
+    compress: CompressConfig = option(CompressConfig(), doc="compression grid section")
+    predict: PredictConfig = option(PredictConfig(), doc="prediction section")
 
 
 # -------------------------------------------------------------------------------------------- validation
@@ -176,6 +295,11 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(f"{key}: must be {_type_name(hint)}, got {value!r}")
         item = typing.get_args(hint)[0]
         return tuple(_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: must be a mapping of names, got {value!r}")
+        item = typing.get_args(hint)[1]
+        return {str(k): _coerce(item, v, f"{key}.{k}") for k, v in value.items()}
     if dataclasses.is_dataclass(hint):
         return build(hint, value, key)  # type: ignore[arg-type]
     ok = {
@@ -254,7 +378,11 @@ def build(cls: type[T], data: Any, where: str) -> T:
         value = _coerce(hints[f.name], data[f.name], key)
         _check_value(value, f.metadata, key)
         values[f.name] = value
-    return cls(**values)
+    obj = cls(**values)
+    check = getattr(obj, "check", None)
+    if check is not None:
+        check(where)  # rules that involve several keys
+    return obj
 
 
 def _join(where: str, name: str) -> str:
@@ -282,4 +410,6 @@ def to_dict(obj: Any) -> Any:
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, tuple):
         return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
     return obj

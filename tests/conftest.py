@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import DataConfig, Params, PopulationConfig, SyntheticConfig, TrainConfig, to_dict
+from pipeline.config import (
+    CompressConfig,
+    CompressionConfig,
+    DataConfig,
+    Params,
+    PopulationConfig,
+    PruneSpec,
+    QuantSpec,
+    SyntheticConfig,
+    TrainConfig,
+    to_dict,
+)
 from pipeline.data.prepare import Prepared, prepare
 from pipeline.data.synthetic import generate
 
@@ -16,10 +27,22 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def tiny_params() -> Params:
-    """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch: the smallest study that exercises everything."""
+    """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch, a 3-config grid: the smallest study that
+    exercises everything."""
     data = DataConfig(dataset="synthetic", val_fraction=0.125, synthetic=SyntheticConfig())
     train = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256, threads=1)
-    return dataclasses.replace(Params(), data=data, train=train, population=PopulationConfig(seeds=(0, 1)))
+    configs = {
+        "dense": CompressionConfig(),
+        "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5, finetune_epochs=0.5)),
+        "int8_static": CompressionConfig(quantize=QuantSpec(method="int8_static", calibration_size=64)),
+    }
+    return dataclasses.replace(
+        Params(),
+        data=data,
+        train=train,
+        population=PopulationConfig(seeds=(0, 1)),
+        compress=CompressConfig(configs=configs),
+    )
 
 
 @pytest.fixture

@@ -19,6 +19,12 @@ def with_change(section: str, key: str, value: Any) -> dict[str, Any]:
     return raw
 
 
+def with_config(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    raw = to_dict(Params())
+    raw["compress"]["configs"][name] = spec
+    return raw
+
+
 CASES = [
     # (raw params, the key the message must name, a fragment of what is allowed)
     ({**to_dict(Params()), "trian": {}}, "trian", "allowed: data, model, train, population"),
@@ -41,6 +47,47 @@ CASES = [
     (with_change("data", "synthetic", {"num_classes": 1}), "data.synthetic.num_classes", ">= 2"),
     (with_change("data", "synthetic", {"colour": 1}), "data.synthetic.colour", "allowed: num_classes"),
     ({**to_dict(Params()), "train": [1, 2]}, "train", "must be a mapping"),
+    # compression configs: each error names the config and the key
+    (
+        with_config("m90", {"prune": {"method": "lottery"}}),
+        "compress.configs.m90.prune.method",
+        "allowed: magnitude",
+    ),
+    (with_config("m90", {"prune": {"sparsity": 1.0}}), "compress.configs.m90.prune.sparsity", "< 1.0"),
+    (with_config("m90", {"prune": {"sparsity": -0.1}}), "compress.configs.m90.prune.sparsity", ">= 0.0"),
+    (
+        with_config("q", {"quantize": {"method": "int3"}}),
+        "compress.configs.q.quantize.method",
+        "allowed: bf16",
+    ),
+    (
+        with_config("q", {"quantize": {"method": "int8_static", "weight_bits": 4}}),
+        "compress.configs.q.quantize.weight_bits",
+        "unsupported bit width 4 for int8_static; allowed: 8",
+    ),
+    (
+        with_config("q", {"quantize": {"method": "int4_weight", "weight_bits": 5}}),
+        "compress.configs.q.quantize.weight_bits",
+        "allowed: 4, 3, 2",
+    ),
+    (
+        with_config("p", {"prune": {"schedule": "oneshot", "finetune_epochs": 1}}),
+        "compress.configs.p.prune.finetune_epochs",
+        "must be 0 with schedule oneshot",
+    ),
+    (
+        with_config("p", {"prune": {"method": "structured", "scope": "global"}}),
+        "compress.configs.p.prune.scope",
+        "use layer",
+    ),
+    (
+        with_config("p", {"prune": {"sparsity": 0.9}, "distill": {}}),
+        "compress.configs.p.distill",
+        "allowed: prune",
+    ),
+    (with_config("empty", {}), "compress.configs.empty", "compresses nothing"),
+    (with_config("Bad-Name", {"prune": {}}), "compress.configs.Bad-Name", "only a-z, 0-9"),
+    (with_config("dense", {"prune": {}}), "compress.configs.dense", "must exist and compress nothing"),
 ]
 
 
@@ -55,10 +102,16 @@ def test_bad_values_name_key_and_allowed(raw: dict[str, Any], key: str, allowed:
 
 
 def test_defaults_match_params_yaml() -> None:
-    """params.yaml spells out every option, with the dataclasses' defaults as its values."""
+    """params.yaml holds the dataclasses' defaults: every option spelled out, except inside compression
+    configs, which name only what defines them (the rest takes the PruneSpec/QuantSpec defaults)."""
     assert to_dict(load_params(REPO / "params.yaml")) == to_dict(Params())
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
-    assert raw == to_dict(Params())
+    defaults = to_dict(Params())
+    assert list(raw) == list(defaults)
+    for section in raw:
+        if section != "compress":
+            assert raw[section] == defaults[section], section
+    assert list(raw["compress"]["configs"]) == list(defaults["compress"]["configs"])
 
 
 def test_valid_values_are_converted(params_file: Path) -> None:

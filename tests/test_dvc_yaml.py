@@ -34,10 +34,23 @@ def test_params_sections_are_the_dataclass_sections() -> None:
 
 
 def test_every_declared_param_exists() -> None:
+    """Each declared key exists, for every config when the key is templated by the config's name."""
     for name, body in stage_bodies().items():
         for key in body.get("params", []):
             assert isinstance(key, str), f"stage {name}: params must name keys of params.yaml"
-            lookup(PARAMS, key)
+            for config in PARAMS["compress"]["configs"]:
+                lookup(PARAMS, key.replace("${item.config}", config).replace("${key}", config))
+
+
+def test_per_config_stages_declare_only_their_own_config() -> None:
+    """Adding or changing one config must not invalidate the other configs' stages."""
+    compress = DVC["stages"]["compress"]
+    assert compress["matrix"] == {"config": "${compress.configs}", "seed": "${population.seeds}"}
+    assert "compress.configs.${item.config}" in compress["params"]
+    assert not any(p in ("compress", "compress.configs") for p in compress["params"])
+    predict = DVC["stages"]["predict"]
+    assert predict["foreach"] == "${compress.configs}"
+    assert not any(p.startswith("compress") for p in predict["do"]["params"])
 
 
 def test_every_stage_has_a_thin_entry_point_of_its_name() -> None:

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from pipeline import io
 from pipeline.config import to_dict
+from pipeline.io.predictions import read_predictions
 
 from .conftest import REPO, tiny_params
 
@@ -46,6 +50,32 @@ def sh(cwd: Path, *argv: str) -> str:
     return out
 
 
+CONFIGS = ("dense", "magnitude_50", "int8_static")
+
+
+def ran(out: str) -> set[str]:
+    """The stages a dvc command ran, from its "Running stage 'x':" lines."""
+    return set(re.findall(r"Running stage '([^']+)'", out))
+
+
+def cells(configs: tuple[str, ...], seeds: tuple[int, ...]) -> set[str]:
+    """The compress and predict stages of ``configs``."""
+    return {f"compress@{c}-{s}" for c in configs for s in seeds} | {f"predict@{c}" for c in configs}
+
+
+def edit_params(repo: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    edit(raw)
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def restore(repo: Path) -> None:
+    """Back to the committed study: params, lock and reports from git, outputs from DVC's cache."""
+    sh(repo, "git", "checkout", "--", ".")
+    sh(repo, "dvc", "checkout", "--force")
+    assert "up to date" in sh(repo, "dvc", "status")
+
+
 def lock_hashes(repo: Path) -> dict[str, str]:
     """Output path -> md5 recorded in dvc.lock."""
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
@@ -69,8 +99,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "tiny study")
     out = sh(repo, "dvc", "repro")
-    for stage in ("download", "train@0", "train@1", "report"):
-        assert f"Running stage '{stage}'" in out
+    assert ran(out) == {"download", "train@0", "train@1", "report"} | cells(CONFIGS, (0, 1))
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "run")
     return repo
@@ -91,8 +120,18 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
         member = io.read_json(study / f"data/train/seed_{seed}/metrics.json")
         assert member["top1"] > 0.5  # 4 learnable classes, chance 0.25
     metrics = io.read_json(study / "reports/metrics.json")
-    assert metrics["dense"]["members"] == 2
+    assert list(metrics) == list(CONFIGS)
+    assert metrics["dense"]["members"] == 2 and metrics["dense"]["top1_drop"] == 0.0
     assert metrics["dense"]["top1_min"] <= metrics["dense"]["top1"] <= metrics["dense"]["top1_max"]
+    assert metrics["magnitude_50"]["size_ratio"] < 1.0 and metrics["int8_static"]["size_ratio"] < 0.3
+    for seed in (0, 1):
+        _, meta = io.load_checkpoint(study / f"data/compress/magnitude_50/seed_{seed}.safetensors")
+        assert meta["kind"] == "compressed" and meta["config"] == "magnitude_50"
+        assert abs(meta["sparsity"]["overall"]["sparsity"] - 0.5) < 1e-3
+        table = read_predictions(study / f"data/predict/int8_static/clean/seed_{seed}.parquet")
+        assert table["example_id"].tolist() == list(range(256))
+        assert table["label"].tolist() == prepared.test.labels.tolist()
+        assert table["top5"].shape == (256, 4)  # 4 classes: top-5 holds all of them
 
 
 def test_second_repro_is_up_to_date(study: Path) -> None:
@@ -122,15 +161,37 @@ def test_push_clone_pull_gives_a_clean_status(study: Path, tmp_path: Path) -> No
 
 def test_forced_rerun_gives_byte_identical_checkpoints(study: Path) -> None:
     before = lock_hashes(study)
-    out = sh(study, "dvc", "repro", "-f")
-    assert "Running stage 'train@1'" in out
+    stages = ("train@1", "compress@magnitude_50-1", "compress@int8_static-1")
+    out = sh(study, "dvc", "repro", "-f", "-s", *stages)
+    assert ran(out) == set(stages)
     assert lock_hashes(study) == before
+
+
+def test_adding_a_config_runs_only_its_stages(study: Path) -> None:
+    def add(raw: dict[str, Any]) -> None:
+        raw["compress"]["configs"]["random_50"] = {"prune": {"method": "random", "sparsity": 0.5}}
+
+    edit_params(study, add)
+    out = sh(study, "dvc", "repro")
+    assert ran(out) == cells(("random_50",), (0, 1)) | {"report"}
+    assert "random_50" in io.read_json(study / "reports/metrics.json")
+    restore(study)
+
+
+def test_changing_a_config_reruns_only_its_stages(study: Path) -> None:
+    def change(raw: dict[str, Any]) -> None:
+        raw["compress"]["configs"]["magnitude_50"]["prune"]["sparsity"] = 0.6
+
+    edit_params(study, change)
+    out = sh(study, "dvc", "repro")
+    assert ran(out) == cells(("magnitude_50",), (0, 1)) | {"report"}
+    restore(study)
 
 
 def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> None:
     out = sh(study, "dvc", "exp", "run", "-S", "population.seeds=[0,1,2]")
-    assert "Running stage 'train@2'" in out
-    assert "Running stage 'train@0'" not in out and "Running stage 'train@1'" not in out
+    new_cells = {f"compress@{c}-2" for c in CONFIGS} | {f"predict@{c}" for c in CONFIGS}
+    assert ran(out) == {"train@2", "report"} | new_cells
     table = sh(study, "dvc", "exp", "show", "--csv")
-    assert "dense.top1" in table.splitlines()[0]
+    assert "dense.top1" in table.splitlines()[0] and "magnitude_50.top1_drop" in table.splitlines()[0]
     assert io.read_json(study / "reports/metrics.json")["dense"]["members"] == 3

@@ -138,6 +138,28 @@ class TrainData:
         )
 
 
+def train_step(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    cfg: TrainConfig,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, int]:
+    """One optimizer step on a uint8 batch; returns (detached loss, correct predictions)."""
+    device = next(model.parameters()).device
+    x = augment(to_input(images, device), cfg.augment, generator)
+    y = labels.to(device)
+    logits = model(x)
+    loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    return loss.detach(), int((logits.argmax(1) == y).sum())
+
+
 def train_epoch(
     model: nn.Module,
     data: TrainData,
@@ -149,22 +171,16 @@ def train_epoch(
 ) -> tuple[float, float, int]:
     """One pass over the training split; returns (mean loss, accuracy, images seen)."""
     model.train()
-    device = next(model.parameters()).device
     n = data.train_labels.shape[0]
     loss_sum, correct, seen = torch.zeros((), dtype=torch.float64), 0, 0
     steps = max(n // cfg.batch_size, 1)
     for index in progress(batch_indices(n, cfg.batch_size, generator), total=steps, desc=desc):
-        x = augment(to_input(data.train_images[index], device), cfg.augment, generator)
-        y = data.train_labels[index].to(device)
-        logits = model(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        loss_sum += loss.detach().double().cpu() * y.shape[0]
-        correct += int((logits.argmax(1) == y).sum())
-        seen += int(y.shape[0])
+        loss, right = train_step(
+            model, data.train_images[index], data.train_labels[index], cfg, optimizer, schedule, generator
+        )
+        loss_sum += loss.double().cpu() * index.shape[0]
+        correct += right
+        seen += int(index.shape[0])
     return float(loss_sum) / seen, correct / seen, seen
 
 

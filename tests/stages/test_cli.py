@@ -13,7 +13,7 @@ from ..conftest import REPO
 from ..test_config import with_change
 
 
-@pytest.mark.parametrize("stage", ["download", "train", "report"])
+@pytest.mark.parametrize("stage", ["download", "train", "compress", "predict", "report"])
 def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str) -> None:
     """A stage given bad params fails before any work: exit 2, one line on stderr, no output file."""
     params = tmp_path / "params.yaml"
@@ -33,7 +33,29 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             "--metrics",
             str(out / "m.json"),
         ],
-        "report": ["--member-metrics", str(tmp_path / "{seed}.json"), "--out", str(out / "metrics.json")],
+        "report": ["--summary", str(tmp_path / "{config}.json"), "--out", str(out / "metrics.json")],
+        "compress": [
+            "--config",
+            "dense",
+            "--seed",
+            "0",
+            "--data",
+            str(tmp_path / "none"),
+            "--dense",
+            str(tmp_path / "d.safetensors"),
+            "--out",
+            str(out / "c.safetensors"),
+        ],
+        "predict": [
+            "--config",
+            "dense",
+            "--data",
+            str(tmp_path / "none"),
+            "--members",
+            str(tmp_path / "{seed}.safetensors"),
+            "--out",
+            str(out),
+        ],
     }[stage]
     result = subprocess.run(
         [sys.executable, "-m", f"pipeline.stages.{stage}", "--params", str(params), *args],

@@ -1,0 +1,1 @@
+"""Compression of dense members: pruning (scores -> threshold -> masks) and simulated quantization."""
