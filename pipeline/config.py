@@ -113,7 +113,7 @@ DEVICES = ("cpu", "cuda")
 class TrainConfig:
     """The recipe that trains one dense member."""
 
-    epochs: int = option(7, doc="passes over the training split", ge=1, le=1000)
+    epochs: int = option(6, doc="passes over the training split", ge=1, le=1000)
     batch_size: int = option(256, doc="images per optimizer step", ge=1, le=65536)
     optimizer: str = option("sgd", doc="sgd (Nesterov momentum) or adamw", choices=lambda: OPTIMIZERS)
     lr: float = option(0.1, doc="peak learning rate", gt=0.0, le=10.0)
@@ -164,7 +164,7 @@ class PruneSpec:
     scope: str = option("layer", doc="layer: per tensor; global: one threshold", choices=lambda: PRUNE_SCOPES)
     sparsity: float = option(0.5, doc="target fraction of zero weights", ge=0.0, lt=1.0)
     schedule: str = option("finetune", doc="oneshot, finetune or gradual", choices=lambda: PRUNE_SCHEDULES)
-    finetune_epochs: float = option(0.5, doc="training epochs after (or while) pruning", ge=0.0, le=100.0)
+    finetune_epochs: float = option(0.25, doc="training epochs after (or while) pruning", ge=0.0, le=100.0)
     lr: float = option(0.01, doc="fine-tuning peak learning rate (cosine decay)", gt=0.0, le=10.0)
     initial_sparsity: float = option(0.0, doc="gradual: sparsity at the window start", ge=0.0, lt=1.0)
     end_fraction: float = option(0.75, doc="gradual: window end, as a share of fine-tuning", gt=0.0, le=1.0)
@@ -251,7 +251,7 @@ class CompressConfig:
 class PredictConfig:
     """How populations predict on the test split."""
 
-    batch_size: int = option(2000, doc="images per forward pass", ge=1, le=65536)
+    batch_size: int = option(128, doc="images per forward pass", ge=1, le=65536)
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,9 @@ def calibration_images(images: torch.Tensor, spec: QuantSpec) -> torch.Tensor:
     return images[index.sort().values].float() / 255.0
 
 
-def storage(model: nn.Module, sparse: set[str], bits: dict[str, int]) -> dict[str, Any]:
-    """Bytes under the config's format against the same model stored densely in float32."""
-    state = model.state_dict()
-    compressed = size.model_size_bytes(state, bits, sparse)
-    dense = size.model_size_bytes(state, {}, set())
+def storage(model: nn.Module, sparse: set[str], bits: dict[str, int], dense: int) -> dict[str, Any]:
+    """Bytes under the config's format against ``dense``, the dense member's float32 bytes."""
+    compressed = size.model_size_bytes(model.state_dict(), bits, sparse)
     return {"size_bytes": compressed, "dense_size_bytes": dense, "size_ratio": compressed / dense}
 
 
@@ -52,6 +50,7 @@ def compress_member(
 ) -> tuple[nn.Module, dict[str, Any]]:
     """The compressed member (eval mode) and what the compression achieved."""
     report: dict[str, Any] = {}
+    dense_bytes = size.dense_size_bytes(model.state_dict())
     sparse: set[str] = set()
     if cfg.prune is not None:
         report["sparsity"] = prune_member(model, cfg.prune, data, train_cfg, seed)
@@ -67,5 +66,5 @@ def compress_member(
         bits = {name: info.weight_bits for name, info in layers.items()}
         report["bits"] = {name: [info.weight_bits, info.activation_bits] for name, info in layers.items()}
         sparse = {quantization.renamed(name) for name in sparse}
-    report |= storage(model, sparse, bits)
+    report |= storage(model, sparse, bits, dense_bytes)
     return model, report
