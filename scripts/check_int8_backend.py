@@ -41,7 +41,7 @@ def main() -> None:
     agreements = []
     for seed in args.seeds or params.population.seeds:
         dense, _ = load_member(Path(args.dense.format(seed=seed)))
-        simulated = quantize(load_member(Path(args.dense.format(seed=seed)))[0], calibration, spec)
+        simulated = quantize(dense, calibration, spec)  # works on a copy: dense stays float
         real = backend_int8_static(dense, calibration)
         agreement = prediction_agreement(simulated, real, images)
         agreements.append(agreement)

@@ -389,9 +389,3 @@ def quantized_layers(model: nn.Module) -> dict[str, LayerBits]:
         for name, m in model.named_modules()
         if isinstance(m, QuantLayer)
     }
-
-
-def renamed(name: str) -> str:
-    """The state_dict name a dense model's tensor has after quantization: unchanged, since quantized
-    layers keep their parameter names (pruning masks and sparsity reports stay valid)."""
-    return name

@@ -65,6 +65,6 @@ def compress_member(
         layers = quantization.quantized_layers(model)
         bits = {name: info.weight_bits for name, info in layers.items()}
         report["bits"] = {name: [info.weight_bits, info.activation_bits] for name, info in layers.items()}
-        sparse = {quantization.renamed(name) for name in sparse}
+    # quantized layers keep their parameter names, so the pruned tensors' names still apply here
     report |= storage(model, sparse, bits, dense_bytes)
     return model, report
