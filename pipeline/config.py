@@ -255,6 +255,35 @@ class PredictConfig:
 
 
 @dataclass(frozen=True)
+class StatsConfig:
+    """The per-class test, intervals and calibration (SPEC section 7)."""
+
+    alpha: float = option(0.05, doc="a class is impacted when its Welch t-test gives p <= alpha", gt=0, lt=1)
+    fdr: float = option(0.05, doc="Benjamini-Hochberg false discovery rate for the second count", gt=0, lt=1)
+    confidence: float = option(0.95, doc="level of every reported interval", gt=0, lt=1)
+    ece_bins: int = option(
+        15, doc="equal-width confidence bins of the expected calibration error", ge=1, le=1000
+    )
+    confusion_top: int = option(10, doc="largest confusion increases listed per config", ge=0)
+    subgroup_attributes: tuple[str, ...] = option(
+        (),
+        doc="attributes to split the test set by (empty: all the dataset carries)",
+        nonempty=False,
+        unique=True,
+    )
+
+
+@dataclass(frozen=True)
+class PieConfig:
+    """Pruning identified exemplars and their browsable export (SPEC section 8)."""
+
+    gallery_max: int = option(256, doc="PIEs drawn per config, most disputed first (0: all)", ge=0)
+    gallery_columns: int = option(8, doc="images per row of a gallery page", ge=1, le=64)
+    gallery_rows: int = option(8, doc="rows per gallery page", ge=1, le=64)
+    gallery_cell: int = option(96, doc="pixel side of each image in the gallery", ge=16, le=512)
+
+
+@dataclass(frozen=True)
 class Params:
     """The whole of params.yaml."""
 
@@ -264,6 +293,8 @@ class Params:
     population: PopulationConfig = option(PopulationConfig(), doc="population section")
     compress: CompressConfig = option(CompressConfig(), doc="compression grid section")
     predict: PredictConfig = option(PredictConfig(), doc="prediction section")
+    stats: StatsConfig = option(StatsConfig(), doc="statistics section")
+    pie: PieConfig = option(PieConfig(), doc="PIE section")
 
 
 # -------------------------------------------------------------------------------------------- validation

@@ -51,6 +51,7 @@ def sh(cwd: Path, *argv: str) -> str:
 
 
 CONFIGS = ("dense", "magnitude_50", "int8_static")
+FAN_IN = {"stats", "pie", "report"}  # cheap stages over every config: they rerun on any change
 
 
 def ran(out: str) -> set[str]:
@@ -99,7 +100,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "tiny study")
     out = sh(repo, "dvc", "repro")
-    assert ran(out) == {"download", "train@0", "train@1", "report"} | cells(CONFIGS, (0, 1))
+    assert ran(out) == {"download", "train@0", "train@1"} | FAN_IN | cells(CONFIGS, (0, 1))
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "run")
     return repo
@@ -122,7 +123,11 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
     metrics = io.read_json(study / "reports/metrics.json")
     assert list(metrics) == list(CONFIGS)
     assert metrics["dense"]["members"] == 2 and metrics["dense"]["top1_drop"] == 0.0
-    assert metrics["dense"]["top1_min"] <= metrics["dense"]["top1"] <= metrics["dense"]["top1_max"]
+    assert metrics["dense"]["top1_low"] <= metrics["dense"]["top1"] <= metrics["dense"]["top1_high"]
+    for name in CONFIGS:
+        assert {"impacted_classes", "impacted_classes_fdr", "pie_fraction", "churn", "ece_change"} <= set(
+            metrics[name]
+        )
     assert metrics["magnitude_50"]["size_ratio"] < 1.0 and metrics["int8_static"]["size_ratio"] < 0.3
     for seed in (0, 1):
         _, meta = io.load_checkpoint(study / f"data/compress/magnitude_50/seed_{seed}.safetensors")
@@ -132,6 +137,29 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
         assert table["example_id"].tolist() == list(range(256))
         assert table["label"].tolist() == prepared.test.labels.tolist()
         assert table["top5"].shape == (256, 4)  # 4 classes: top-5 holds all of them
+
+
+def test_the_analysis_covers_every_config(study: Path) -> None:
+    """stats and pie on the synthetic run: every config, every class, consistent counts."""
+    stats = io.read_json(study / "data/stats/summary.json")
+    assert list(stats["configs"]) == list(CONFIGS) and stats["noise_floor"]["pairs"] == 1
+    per_class = (study / "data/stats/per_class.csv").read_text().splitlines()
+    assert per_class[0].startswith("config,class,class_name,examples,dense_recall,compressed_recall,change")
+    assert len(per_class) == 1 + 4 * len(CONFIGS)
+    for name in CONFIGS:
+        assert (study / f"data/stats/confusion/{name}.npy").is_file()
+    assert not (study / "data/stats/subgroups.csv").exists()  # synthetic data has no attributes
+    pie = io.read_json(study / "data/pie/summary.json")
+    metrics = io.read_json(study / "reports/metrics.json")
+    for name in CONFIGS[1:]:
+        entry = pie["configs"][name]
+        rows = (study / f"data/pie/{name}/pies.csv").read_text().splitlines()
+        assert len(rows) == 1 + entry["pies"] and entry["pie_fraction"] == entry["pies"] / 256
+        assert metrics[name]["pie_fraction"] == entry["pie_fraction"]
+        assert metrics[name]["impacted_classes"] == stats["configs"][name]["impacted_classes"]
+        assert 0 <= metrics[name]["churn"] <= 1
+    overlap = (study / "data/pie/overlap.csv").read_text().splitlines()
+    assert len(overlap) == 1 + 2 * 2
 
 
 def test_second_repro_is_up_to_date(study: Path) -> None:
@@ -173,7 +201,7 @@ def test_adding_a_config_runs_only_its_stages(study: Path) -> None:
 
     edit_params(study, add)
     out = sh(study, "dvc", "repro")
-    assert ran(out) == cells(("random_50",), (0, 1)) | {"report"}
+    assert ran(out) == cells(("random_50",), (0, 1)) | FAN_IN
     assert "random_50" in io.read_json(study / "reports/metrics.json")
     restore(study)
 
@@ -184,14 +212,19 @@ def test_changing_a_config_reruns_only_its_stages(study: Path) -> None:
 
     edit_params(study, change)
     out = sh(study, "dvc", "repro")
-    assert ran(out) == cells(("magnitude_50",), (0, 1)) | {"report"}
+    assert ran(out) == cells(("magnitude_50",), (0, 1)) | FAN_IN
     restore(study)
 
 
 def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> None:
     out = sh(study, "dvc", "exp", "run", "-S", "population.seeds=[0,1,2]")
     new_cells = {f"compress@{c}-2" for c in CONFIGS} | {f"predict@{c}" for c in CONFIGS}
-    assert ran(out) == {"train@2", "report"} | new_cells
+    assert ran(out) == {"train@2"} | FAN_IN | new_cells
     table = sh(study, "dvc", "exp", "show", "--csv")
-    assert "dense.top1" in table.splitlines()[0] and "magnitude_50.top1_drop" in table.splitlines()[0]
+    header = table.splitlines()[0]
+    assert (
+        "dense.top1" in header
+        and "magnitude_50.top1_drop" in header
+        and "magnitude_50.pie_fraction" in header
+    )
     assert io.read_json(study / "reports/metrics.json")["dense"]["members"] == 3

@@ -1,10 +1,16 @@
-"""Stage ``report``: cross-config metrics into reports/metrics.json (SPEC section 12)."""
+"""Stage ``report``: cross-config metrics into reports/metrics.json (SPEC section 12).
+
+One entry per config, so that ``dvc exp show`` lists ``<config>.top1_drop`` and friends as columns and
+``dvc metrics diff`` compares experiments.  Numbers come from the predict summaries (size, sparsity) and
+the ``stats`` and ``pie`` stages.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import statistics
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,47 +20,63 @@ from pipeline.stages._cli import parser, run
 
 log = logging.getLogger("pipeline.report")
 
+# Copied from the stats summary of each config, in this order.
+STATS_KEYS = (
+    "members",
+    "top1",
+    "top1_std",
+    "top1_low",
+    "top1_high",
+    "top1_drop",
+    "top5",
+    "impacted_classes",
+    "impacted_classes_fdr",
+    "churn",
+    "churn_noise_floor",
+    "ece",
+    "ece_change",
+)
 
-def population_summary(members: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean, sample std, min and max of the members' test top-1 (std 0 for a single member)."""
-    top1 = [float(m["top1"]) for m in members]
-    std = statistics.stdev(top1) if len(top1) > 1 else 0.0
-    return {
-        "top1": statistics.fmean(top1),
-        "top1_std": std,
-        "top1_min": min(top1),
-        "top1_max": max(top1),
-        "members": len(top1),
-    }
 
-
-def config_metrics(members: list[dict[str, Any]], dense_top1: float) -> dict[str, float]:
-    """A config's population summary, its drop against dense, its mean size ratio and sparsity."""
-    summary = population_summary(members)
+def size_metrics(members: list[Mapping[str, Any]]) -> dict[str, float]:
+    """Mean storage size against the dense member, its inverse, and the mean achieved sparsity."""
     size_ratio = statistics.fmean(float(m["size_ratio"]) for m in members)
-    return summary | {
-        "top1_drop": dense_top1 - summary["top1"],
+    return {
         "size_ratio": size_ratio,
         "compression_ratio": 1.0 / size_ratio,
         "sparsity": statistics.fmean(float(m["sparsity"]) for m in members),
     }
 
 
+def config_metrics(
+    predict: Mapping[str, Any], stats: Mapping[str, Any], pie: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The flat metrics of one config; the dense reference has a PIE fraction of 0 by definition."""
+    out = {key: stats[key] for key in STATS_KEYS}
+    out["pie_fraction"] = pie["pie_fraction"] if pie is not None else 0.0
+    return out | size_metrics(predict["members"])
+
+
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    summaries = {
-        name: io.read_json(Path(args.summary.format(config=name))) for name in params.compress.configs
-    }
-    dense_top1 = population_summary(summaries["dense"]["members"])["top1"]
-    metrics = {name: config_metrics(s["members"], dense_top1) for name, s in summaries.items()}
+    stats = io.read_json(Path(args.stats))["configs"]
+    pies = io.read_json(Path(args.pie))["configs"]
+    metrics = {}
+    for name in params.compress.configs:
+        predict = io.read_json(Path(args.summary.format(config=name)))
+        metrics[name] = config_metrics(predict, stats[name], pies.get(name))
     io.write_json(Path(args.out), metrics)
     for name, m in metrics.items():
         log.info(
-            "%-26s top-1 %.4f ± %.4f  drop %+.4f  size %.3f",
+            "%-26s top-1 %.4f ± %.4f  drop %+.4f  impacted %d/%d  PIEs %.4f  churn %.4f  size %.3f",
             name,
             m["top1"],
             m["top1_std"],
             m["top1_drop"],
+            m["impacted_classes"],
+            m["impacted_classes_fdr"],
+            m["pie_fraction"],
+            m["churn"],
             m["size_ratio"],
         )
 
@@ -62,5 +84,7 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     p = parser(__doc__ or "")
     p.add_argument("--summary", required=True, help="path pattern with {config}: each predict summary.json")
+    p.add_argument("--stats", required=True, help="the stats stage's summary.json")
+    p.add_argument("--pie", required=True, help="the pie stage's summary.json")
     p.add_argument("--out", required=True, help="output: reports/metrics.json")
     run(main, p.parse_args())

@@ -13,7 +13,7 @@ from ..conftest import REPO
 from ..test_config import with_change
 
 
-@pytest.mark.parametrize("stage", ["download", "train", "compress", "predict", "report"])
+@pytest.mark.parametrize("stage", ["download", "train", "compress", "predict", "stats", "pie", "report"])
 def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str) -> None:
     """A stage given bad params fails before any work: exit 2, one line on stderr, no output file."""
     params = tmp_path / "params.yaml"
@@ -33,7 +33,32 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             "--metrics",
             str(out / "m.json"),
         ],
-        "report": ["--summary", str(tmp_path / "{config}.json"), "--out", str(out / "metrics.json")],
+        "report": [
+            "--summary",
+            str(tmp_path / "{config}.json"),
+            "--stats",
+            str(tmp_path / "s.json"),
+            "--pie",
+            str(tmp_path / "p.json"),
+            "--out",
+            str(out / "metrics.json"),
+        ],
+        "stats": [
+            "--predictions",
+            str(tmp_path / "{config}-{seed}.parquet"),
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(out),
+        ],
+        "pie": [
+            "--predictions",
+            str(tmp_path / "{config}-{seed}.parquet"),
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(out),
+        ],
         "compress": [
             "--config",
             "dense",

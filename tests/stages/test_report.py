@@ -2,15 +2,26 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.stages.report import population_summary
+from pipeline.stages.report import STATS_KEYS, config_metrics, size_metrics
 
 
-def test_population_summary_uses_the_sample_std() -> None:
-    summary = population_summary([{"top1": 0.90}, {"top1": 0.92}, {"top1": 0.94}])
-    assert summary["top1"] == pytest.approx(0.92)
-    assert summary["top1_std"] == pytest.approx(0.02)  # ddof=1: sqrt((0.02² + 0 + 0.02²) / 2)
-    assert (summary["top1_min"], summary["top1_max"], summary["members"]) == (0.90, 0.94, 3)
+def test_size_metrics_are_member_means() -> None:
+    m = size_metrics([{"size_ratio": 0.2, "sparsity": 0.9}, {"size_ratio": 0.3, "sparsity": 0.8}])
+    assert m["size_ratio"] == pytest.approx(0.25) and m["compression_ratio"] == pytest.approx(4.0)
+    assert m["sparsity"] == pytest.approx(0.85)
 
 
-def test_a_single_member_has_zero_spread() -> None:
-    assert population_summary([{"top1": 0.5}])["top1_std"] == 0.0
+def test_config_metrics_merge_stats_pie_and_size() -> None:
+    stats = {key: float(i) for i, key in enumerate(STATS_KEYS)}
+    predict = {"members": [{"size_ratio": 0.5, "sparsity": 0.0}]}
+    m = config_metrics(predict, stats, {"pie_fraction": 0.03})
+    assert m["pie_fraction"] == 0.03 and m["top1_drop"] == stats["top1_drop"] and m["size_ratio"] == 0.5
+    assert list(m)[: len(STATS_KEYS)] == list(STATS_KEYS)
+
+
+def test_dense_has_no_pies() -> None:
+    stats = {key: 0.0 for key in STATS_KEYS}
+    assert (
+        config_metrics({"members": [{"size_ratio": 1.0, "sparsity": 0.0}]}, stats, None)["pie_fraction"]
+        == 0.0
+    )

@@ -1,0 +1,118 @@
+"""A population's predictions on one test view as index-aligned arrays (members x examples)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class PredictionsMismatch(ValueError):
+    """Prediction tables that cannot be compared: different examples, labels or classes."""
+
+
+@dataclass(frozen=True)
+class Population:
+    """Members' predictions, row ``m`` from the member of ``seeds[m]``.
+
+    labels: (N,) int64; pred: (M, N) int64 predicted class; p_pred: (M, N) float64 max softmax;
+    top5_hit: (M, N) bool, the label among the five best classes.
+    """
+
+    name: str
+    seeds: tuple[int, ...]
+    labels: np.ndarray
+    pred: np.ndarray
+    p_pred: np.ndarray
+    top5_hit: np.ndarray
+
+    @property
+    def members(self) -> int:
+        return int(self.pred.shape[0])
+
+    @property
+    def examples(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def correct(self) -> np.ndarray:
+        """(M, N) bool: member m predicts example n's label."""
+        return self.pred == self.labels[None, :]
+
+    def top1(self) -> np.ndarray:
+        """(M,) each member's top-1 accuracy."""
+        return self.correct.mean(axis=1)
+
+    def top5(self) -> np.ndarray:
+        return self.top5_hit.mean(axis=1)
+
+
+COLUMNS = ("example_id", "label", "pred", "p_pred", "top5")
+
+
+def read_member(path: Path) -> dict[str, np.ndarray]:
+    """The columns the analysis needs from one prediction table (not the logits)."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path, columns=list(COLUMNS))
+    except FileNotFoundError:
+        raise PredictionsMismatch(f"{path}: prediction table not found; run the predict stage") from None
+    top5 = table.column("top5").combine_chunks()
+    width = top5.type.list_size
+    return {
+        "example_id": table.column("example_id").to_numpy(),
+        "label": table.column("label").to_numpy().astype(np.int64),
+        "pred": table.column("pred").to_numpy().astype(np.int64),
+        "p_pred": table.column("p_pred").to_numpy().astype(np.float64),
+        "top5": top5.flatten().to_numpy().reshape(len(table), width),
+    }
+
+
+def from_members(name: str, seeds: Sequence[int], tables: Sequence[dict[str, np.ndarray]]) -> Population:
+    """Stack members' tables, checking they cover the same examples with the same labels, in order."""
+    if not tables:
+        raise PredictionsMismatch(f"{name}: a population needs at least one member")
+    first = tables[0]
+    n = first["label"].shape[0]
+    if not np.array_equal(first["example_id"], np.arange(n)):
+        raise PredictionsMismatch(f"{name} seed {seeds[0]}: example_id is not 0..{n - 1} in order")
+    for seed, table in zip(seeds, tables, strict=True):
+        if not np.array_equal(table["example_id"], first["example_id"]) or not np.array_equal(
+            table["label"], first["label"]
+        ):
+            raise PredictionsMismatch(f"{name} seed {seed}: examples or labels differ from seed {seeds[0]}")
+    labels = first["label"]
+    pred = np.stack([t["pred"] for t in tables])
+    top5_hit = np.stack([(t["top5"] == labels[:, None]).any(axis=1) for t in tables])
+    return Population(
+        name=name,
+        seeds=tuple(int(s) for s in seeds),
+        labels=labels,
+        pred=pred,
+        p_pred=np.stack([t["p_pred"] for t in tables]),
+        top5_hit=top5_hit,
+    )
+
+
+def load_population(pattern: str, name: str, seeds: Sequence[int]) -> Population:
+    """The population of config ``name``; ``pattern`` has ``{config}`` and ``{seed}`` placeholders."""
+    tables = [read_member(Path(pattern.format(config=name, seed=seed))) for seed in seeds]
+    return from_members(name, seeds, tables)
+
+
+def check_comparable(reference: Population, other: Population, num_classes: int) -> None:
+    """Raise PredictionsMismatch unless ``other`` predicts the reference's examples and known classes."""
+    if not np.array_equal(reference.labels, other.labels):
+        raise PredictionsMismatch(
+            f"{other.name}: test labels differ from {reference.name}'s; were both predicted on the same data?"
+        )
+    for pop in (reference, other):
+        low, high = int(pop.pred.min(initial=0)), int(pop.pred.max(initial=0))
+        top = max(high, int(pop.labels.max(initial=0)))
+        if low < 0 or top >= num_classes:
+            raise PredictionsMismatch(
+                f"{pop.name}: class ids up to {top}, but the dataset has {num_classes} classes"
+            )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.analysis import pie
+
+
+def modal(pred: list[list[int]], k: int = 4) -> pie.Modal:
+    return pie.modal_labels(pie.vote_counts(np.array(pred), k))
+
+
+def pies(dense: list[list[int]], comp: list[list[int]], k: int = 4) -> np.ndarray:
+    return modal(comp, k).label != modal(dense, k).label
+
+
+def test_all_members_agree() -> None:
+    # 3 members x 2 examples, everybody says 1 and 2: no PIE, no tie.
+    dense = [[1, 2], [1, 2], [1, 2]]
+    m = modal(dense)
+    assert m.label.tolist() == [1, 2] and m.votes.tolist() == [3, 3] and not m.tie.any()
+    assert not pies(dense, dense).any()
+
+
+def test_one_dissenter_does_not_move_the_mode() -> None:
+    dense = [[1], [1], [1]]
+    comp = [[1], [1], [3]]
+    assert modal(comp).label.tolist() == [1] and modal(comp).votes.tolist() == [2]
+    assert not pies(dense, comp).any()
+
+
+def test_majority_change_is_a_pie_whatever_the_truth() -> None:
+    dense = [[1], [1], [0]]
+    comp = [[3], [3], [1]]
+    assert pies(dense, comp).tolist() == [True]
+
+
+def test_ties_go_to_the_largest_class_id_and_are_counted() -> None:
+    # Example 0: votes {0: 2, 3: 2} -> 3. Example 1: {1: 1, 2: 1, 0: 1, 3: 1} -> 3. Example 2: {2: 4}.
+    m = modal([[0, 1, 2], [3, 2, 2], [0, 0, 2], [3, 3, 2]])
+    assert m.label.tolist() == [3, 3, 2]
+    assert m.tie.tolist() == [True, True, False]
+    assert m.votes.tolist() == [2, 1, 4]
+
+
+def test_tie_rule_decides_pies() -> None:
+    # Dense: 2 votes for 1, 2 votes for 2 -> 2 (largest id). Compressed: 3 votes for 2 -> no PIE.
+    dense = [[1], [1], [2], [2]]
+    assert not pies(dense, [[2], [2], [2], [0]]).any()
+    # Compressed: 2 votes for 1, 1 for 2, 1 for 0 -> 1 != 2: a PIE.
+    assert pies(dense, [[1], [1], [2], [0]]).tolist() == [True]
+
+
+def test_a_class_missing_from_one_population() -> None:
+    # The compressed population never predicts class 3; the dense population mostly does.
+    dense = [[3, 3, 0], [3, 3, 0], [3, 1, 0]]
+    comp = [[2, 1, 0], [2, 1, 0], [1, 1, 0]]
+    assert modal(dense).label.tolist() == [3, 3, 0]
+    assert modal(comp).label.tolist() == [2, 1, 0]
+    assert pies(dense, comp).tolist() == [True, True, False]
+
+
+def test_uint16_votes_for_large_populations() -> None:
+    pred = np.zeros((300, 2), dtype=np.int64)
+    votes = pie.vote_counts(pred, 3)
+    assert votes.dtype == np.uint16 and votes[:, 0].tolist() == [300, 300]
+
+
+def test_summary_on_a_hand_built_case() -> None:
+    labels = np.array([0, 1, 2, 3])
+    dense_pred = np.array([[0, 1, 2, 0], [0, 1, 2, 3]])
+    comp_pred = np.array([[0, 2, 2, 3], [0, 2, 1, 3]])
+    dm = pie.modal_labels(pie.vote_counts(dense_pred, 4))  # [0, 1, 2, 3] (example 3: tie 0/3 -> 3)
+    cm = pie.modal_labels(pie.vote_counts(comp_pred, 4))  # [0, 2, 2, 3] (example 2: tie 1/2 -> 2)
+    is_pie = cm.label != dm.label
+    assert is_pie.tolist() == [False, True, False, False]
+    s = pie.summarize(is_pie, labels, dense_pred == labels, comp_pred == labels, dm, cm)
+    assert (s.pies, s.examples, s.fraction) == (1, 4, 0.25)
+    assert (s.dense_ties, s.compressed_ties) == (1, 1)
+    assert s.dense_top1_pie == 1.0 and s.compressed_top1_pie == 0.0
+    assert s.dense_top1_non_pie == pytest.approx(5 / 6) and s.compressed_top1_non_pie == pytest.approx(5 / 6)
+    assert s.dense_top1_all == pytest.approx(7 / 8) and s.compressed_top1_all == pytest.approx(5 / 8)
+    assert (s.dense_modal_correct_pie, s.compressed_modal_correct_pie) == (1, 0)
+
+
+def test_jaccard_between_pie_sets() -> None:
+    masks = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=bool)
+    inter, jac = pie.jaccard(masks)
+    assert inter[0, 1] == 1 and inter[0, 0] == 2
+    assert jac[0, 1] == pytest.approx(1 / 3) and jac[0, 0] == 1.0 and jac[0, 2] == 0.0
+    assert np.isnan(jac[2, 3])  # both empty: undefined
+
+
+def test_graded_score_is_the_l1_distance_of_vote_distributions() -> None:
+    dense = pie.vote_counts(np.array([[0, 1], [0, 1]]), 3)
+    comp = pie.vote_counts(np.array([[0, 2], [1, 2], [0, 2], [0, 2]]), 3)
+    score = pie.graded_score(dense, comp, 2, 4)
+    np.testing.assert_allclose(score, [0.5, 2.0])  # |1 - 3/4| + |0 - 1/4|; disjoint labels
+
+
+def test_vote_string_lists_most_votes_first() -> None:
+    assert pie.vote_string(np.array([1, 0, 3, 1])) == "2:3 3:1 0:1"

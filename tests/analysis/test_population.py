@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.analysis.population import PredictionsMismatch, check_comparable, from_members, load_population
+from pipeline.io.predictions import write_predictions
+
+
+def table(labels: np.ndarray, pred: np.ndarray, k: int = 3) -> dict[str, np.ndarray]:
+    n = labels.size
+    top5 = np.stack([pred] + [(pred + i) % k for i in range(1, k)], axis=1)
+    return {
+        "example_id": np.arange(n, dtype=np.int32),
+        "label": labels.astype(np.int16),
+        "pred": pred.astype(np.int16),
+        "p_pred": np.full(n, 0.9, np.float32),
+        "p_label": np.full(n, 0.5, np.float32),
+        "top5": top5.astype(np.int16),
+    }
+
+
+def test_load_population_reads_members_in_seed_order(tmp_path: Path) -> None:
+    labels = np.array([0, 1, 2, 2])
+    preds = {3: np.array([0, 1, 2, 0]), 7: np.array([1, 1, 2, 2])}
+    for seed, pred in preds.items():
+        write_predictions(tmp_path / "cfg" / f"seed_{seed}.parquet", table(labels, pred), np.zeros((4, 3)))
+    pop = load_population(str(tmp_path / "{config}" / "seed_{seed}.parquet"), "cfg", [7, 3])
+    assert pop.seeds == (7, 3) and pop.members == 2 and pop.examples == 4
+    np.testing.assert_array_equal(pop.pred, [preds[7], preds[3]])
+    np.testing.assert_allclose(pop.top1(), [0.75, 0.75])
+    np.testing.assert_allclose(pop.top5(), [1.0, 1.0])  # all 3 classes are in the top 5
+
+
+def test_missing_table_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(PredictionsMismatch, match=r"seed_0.parquet: prediction table not found"):
+        load_population(str(tmp_path / "{config}" / "seed_{seed}.parquet"), "cfg", [0])
+
+
+def test_members_with_different_labels_are_refused() -> None:
+    a = table(np.array([0, 1]), np.array([0, 1]))
+    b = table(np.array([1, 1]), np.array([0, 1]))
+    with pytest.raises(PredictionsMismatch, match=r"cfg seed 5: examples or labels differ from seed 4"):
+        from_members("cfg", [4, 5], [a, b])
+
+
+def test_class_ids_beyond_the_dataset_are_refused() -> None:
+    pop = from_members("cfg", [0], [table(np.array([0, 1]), np.array([0, 2]))])
+    check_comparable(pop, pop, 3)
+    with pytest.raises(PredictionsMismatch, match=r"class ids up to 2, but the dataset has 2 classes"):
+        check_comparable(pop, pop, 2)

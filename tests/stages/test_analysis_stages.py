@@ -1,0 +1,191 @@
+"""The ``stats`` and ``pie`` stages on fake CelebA-shaped data: a binary target, 40 attributes, and a
+compressed population built to forget mostly examples with ``Male`` = 1."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from pipeline.config import (
+    CompressConfig,
+    CompressionConfig,
+    PieConfig,
+    PopulationConfig,
+    PruneSpec,
+    StatsConfig,
+    to_dict,
+)
+from pipeline.data.base import Split
+from pipeline.data.celeba import ATTRIBUTES
+from pipeline.data.prepare import Prepared
+from pipeline.io.predictions import write_predictions
+from pipeline.io.prepared import save_prepared
+from pipeline.stages import pie as pie_stage
+from pipeline.stages import stats as stats_stage
+
+from ..conftest import tiny_params
+
+N = 400
+SEEDS = (0, 1, 2)
+MALE = ATTRIBUTES.index("Male")
+
+
+def columns(labels: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
+    n = labels.size
+    return {
+        "example_id": np.arange(n, dtype=np.int32),
+        "label": labels.astype(np.int16),
+        "pred": pred.astype(np.int16),
+        "p_pred": np.where(pred == labels, 0.9, 0.6).astype(np.float32),
+        "p_label": np.where(pred == labels, 0.9, 0.4).astype(np.float32),
+        "top5": np.stack([pred, 1 - pred], axis=1).astype(np.int16),
+    }
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> dict[str, Any]:
+    """A prepared CelebA-shaped test split, dense and compressed predictions, and a params file."""
+    rng = np.random.default_rng(0)
+    attributes = (rng.random((N, len(ATTRIBUTES))) < 0.5).astype(np.uint8)
+    labels = (rng.random(N) < 0.3).astype(np.int64)
+    images = rng.integers(0, 256, (N, 3, 8, 8), dtype=np.uint8)
+    empty = Split(images[:0], labels[:0], attributes[:0])
+    test = Split(images, labels, attributes)
+    data = Prepared(
+        "celeba", ("not Blond_Hair", "Blond_Hair"), ATTRIBUTES, empty, empty, test, "fake", "fake"
+    )
+    save_prepared(tmp_path / "prepared", data)
+
+    # Dense members: right on 90% of the examples (a different 10% per seed).
+    # Compressed members: the dense member of the same seed, with a fixed 30% of the Male examples flipped.
+    forgotten = (attributes[:, MALE] == 1) & (rng.random(N) < 0.3)
+    pattern = str(tmp_path / "predict" / "{config}" / "seed_{seed}.parquet")
+    for seed in SEEDS:
+        wrong = np.random.default_rng(100 + seed).random(N) < 0.1
+        dense = np.where(wrong, 1 - labels, labels)
+        comp = np.where(forgotten, 1 - dense, dense)
+        for config, pred in (("dense", dense), ("magnitude_50", comp)):
+            write_predictions(
+                Path(pattern.format(config=config, seed=seed)), columns(labels, pred), np.zeros((N, 2))
+            )
+    params = dataclasses.replace(
+        tiny_params(),
+        population=PopulationConfig(seeds=SEEDS),
+        compress=CompressConfig(
+            {"dense": CompressionConfig(), "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5))}
+        ),
+        stats=StatsConfig(subgroup_attributes=("Male", "Young")),
+        pie=PieConfig(gallery_max=20, gallery_rows=2, gallery_columns=5, gallery_cell=32),
+    )
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
+    return {"root": tmp_path, "pattern": pattern, "params": str(params_file), "forgotten": forgotten}
+
+
+def run_stage(module: Any, study: dict[str, Any], out: str) -> Path:
+    root = study["root"]
+    args = argparse.Namespace(
+        params=study["params"], predictions=study["pattern"], data=str(root / "prepared"), out=str(root / out)
+    )
+    module.main(args)
+    return Path(root / out)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_pie_stage_finds_exactly_the_forgotten_examples(study: dict[str, Any]) -> None:
+    out = run_stage(pie_stage, study, "pie")
+    forgotten = np.flatnonzero(study["forgotten"])
+    summary = json.loads((out / "summary.json").read_text())
+    entry = summary["configs"]["magnitude_50"]
+    assert "dense" not in summary["configs"]
+    assert entry["pies"] == forgotten.size and entry["pie_fraction"] == forgotten.size / N
+    rows = read_csv(out / "magnitude_50" / "pies.csv")
+    assert sorted(int(r["example_id"]) for r in rows) == forgotten.tolist()
+    first = rows[0]
+    assert first["dense_modal"] != first["compressed_modal"] and first["members"] == "3"
+    # 20 PIEs drawn, 10 per page.
+    assert sorted(p.name for p in (out / "magnitude_50").glob("*.png")) == [
+        "gallery_001.png",
+        "gallery_002.png",
+    ]
+    per_class = read_csv(out / "per_class.csv")
+    assert sum(int(r["pies"]) for r in per_class) == forgotten.size
+    overlap = read_csv(out / "overlap.csv")
+    assert overlap == [
+        {
+            "config_a": "magnitude_50",
+            "config_b": "magnitude_50",
+            "pies_a": str(forgotten.size),
+            "pies_b": str(forgotten.size),
+            "intersection": str(forgotten.size),
+            "jaccard": "1.0",
+        }
+    ]
+
+
+def test_stats_stage_reports_the_over_indexed_group(study: dict[str, Any]) -> None:
+    out = run_stage(stats_stage, study, "stats")
+    summary = json.loads((out / "summary.json").read_text())
+    comp = summary["configs"]["magnitude_50"]
+    assert (
+        summary["configs"]["dense"]["churn"] == 0.0 and summary["configs"]["dense"]["impacted_classes"] == 0
+    )
+    assert comp["churn"] == pytest.approx(study["forgotten"].mean())
+    assert comp["churn_noise_floor"] == summary["noise_floor"]["churn"] > 0
+    assert summary["noise_floor"]["pairs"] == 3
+    groups = {
+        (r["attribute"], r["value"]): r
+        for r in read_csv(out / "subgroups.csv")
+        if r["config"] == "magnitude_50"
+    }
+    assert set(groups) == {("Male", "1"), ("Male", "0"), ("Young", "1"), ("Young", "0")}
+    male, female = groups[("Male", "1")], groups[("Male", "0")]
+    assert float(male["pie_share"]) == 1.0 and int(female["pies"]) == 0
+    assert float(male["pie_over_index"]) == pytest.approx(1 / float(male["test_share"]))
+    assert float(male["top1_drop"]) > 0.1 and float(female["top1_drop"]) == 0.0
+    assert float(male["churn"]) > 0.2 and float(female["churn"]) == 0.0
+    per_class = [r for r in read_csv(out / "per_class.csv") if r["config"] == "magnitude_50"]
+    assert [r["class_name"] for r in per_class] == ["not Blond_Hair", "Blond_Hair"]
+    assert all(float(r["change"]) < 0 for r in per_class)
+    churn = read_csv(out / "churn.csv")
+    assert [r["config"] for r in churn].count("dense_vs_dense") == 3
+    matrix = np.load(out / "confusion" / "magnitude_50.npy")
+    assert matrix.shape == (2, 2) and np.allclose(matrix.sum(axis=1), 1.0)
+
+
+def test_stages_are_deterministic_and_replace_stale_outputs(study: dict[str, Any]) -> None:
+    first = run_stage(stats_stage, study, "stats")
+    (first / "stale.csv").write_text("from an earlier run")
+    snapshot = {
+        p.relative_to(first): p.read_bytes()
+        for p in first.rglob("*")
+        if p.is_file() and p.name != "stale.csv"
+    }
+    run_stage(stats_stage, study, "stats")
+    again = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
+    assert again == snapshot
+
+
+def test_unknown_subgroup_attribute_is_a_config_error(study: dict[str, Any]) -> None:
+    from pipeline.config import ConfigError
+
+    raw = yaml.safe_load(Path(study["params"]).read_text())
+    raw["stats"]["subgroup_attributes"] = ["Tall"]
+    Path(study["params"]).write_text(yaml.safe_dump(raw))
+    with pytest.raises(
+        ConfigError, match=r"stats.subgroup_attributes: unknown attribute 'Tall'; allowed: 5_o_Clock"
+    ):
+        run_stage(stats_stage, study, "stats")
+    assert not (study["root"] / "stats").exists()
