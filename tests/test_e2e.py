@@ -143,11 +143,14 @@ def test_the_analysis_covers_every_config(study: Path) -> None:
     """stats and pie on the synthetic run: every config, every class, consistent counts."""
     stats = io.read_json(study / "data/stats/summary.json")
     assert list(stats["configs"]) == list(CONFIGS) and stats["noise_floor"]["pairs"] == 1
-    per_class = (study / "data/stats/per_class.csv").read_text().splitlines()
-    assert per_class[0].startswith("config,class,class_name,examples,dense_recall,compressed_recall,change")
-    assert len(per_class) == 1 + 4 * len(CONFIGS)
     for name in CONFIGS:
-        assert (study / f"data/stats/confusion/{name}.npy").is_file()
+        per_class = (study / f"data/stats/per_class/{name}.csv").read_text().splitlines()
+        assert per_class[0].startswith(
+            "config,class,class_name,examples,dense_recall,compressed_recall,change"
+        )
+        assert len(per_class) == 1 + 4
+        assert (study / f"data/stats/confusion/mean/{name}.npy").is_file()
+        assert (study / f"data/stats/confusion/diff/{name}.npy").is_file()
     assert not (study / "data/stats/subgroups.csv").exists()  # synthetic data has no attributes
     pie = io.read_json(study / "data/pie/summary.json")
     metrics = io.read_json(study / "reports/metrics.json")

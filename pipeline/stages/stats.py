@@ -3,10 +3,11 @@
 Writes to the output folder:
   summary.json           per config: top-1/top-5 with intervals, drop, impacted classes (raw, FDR), churn
                          and its dense-vs-dense noise floor, confidence, ECE and their changes
-  per_class.csv          per config and class: recalls, change and its interval, t, p, q, impacted,
-                         confidence, ECE
+  per_class/<config>.csv per class: both mean recalls, the change and its interval, t, p, q, impacted
+                         (raw and FDR), both populations' mean confidence and ECE
   churn.csv              per config and seed, plus every dense-vs-dense pair
-  confusion/<config>.npy population-mean row-normalized confusion matrix (K x K, float64)
+  confusion/mean/<config>.npy  population-mean row-normalized confusion matrix (K x K, float64)
+  confusion/diff/<config>.npy  that minus the dense population's
   confusion_changes.csv  per config, the largest increases of off-diagonal confusion against dense
   subgroups.csv          per config and attribute group (datasets with attributes only): PIE rate, top-1
                          drop, churn, against the group's share of the test set
@@ -82,7 +83,6 @@ def main(args: argparse.Namespace) -> None:
         },
         "configs": {},
     }
-    class_rows: list[dict[str, Any]] = []
     churn_rows = noise_floor_rows(dense, ref.noise_floor)
     confusion_rows: list[dict[str, Any]] = []
     subgroup_rows: list[dict[str, Any]] = []
@@ -102,11 +102,12 @@ def main(args: argparse.Namespace) -> None:
                 confusion_top=cfg.confusion_top,
             )
             summary["configs"][name] = result.summary
-            class_rows += result.class_rows
+            write_table(out / "per_class" / f"{name}.csv", result.class_rows, list(result.class_rows[0]))
             churn_rows += result.churn_rows
             confusion_rows += result.confusion_rows
-            with atomic_path(out / "confusion" / f"{name}.npy") as tmp, tmp.open("wb") as handle:
-                np.save(handle, result.confusion, allow_pickle=False)
+            for kind, matrix in (("mean", result.confusion), ("diff", result.confusion - ref.confusion)):
+                with atomic_path(out / "confusion" / kind / f"{name}.npy") as tmp, tmp.open("wb") as handle:
+                    np.save(handle, matrix, allow_pickle=False)
             if columns and test.attributes is not None:
                 pies = pie.modal_labels(pie.vote_counts(comp.pred, k)).label != dense_modal.label
                 subgroup_rows += subgroups.subgroup_rows(
@@ -130,7 +131,6 @@ def main(args: argparse.Namespace) -> None:
                 s["ece_change"],
             )
         write_json(out / "summary.json", summary)
-        write_table(out / "per_class.csv", class_rows, list(class_rows[0]))
         write_table(out / "churn.csv", churn_rows, ["config", "dense_seed", "other_seed", "churn"])
         write_table(out / "confusion_changes.csv", confusion_rows, CONFUSION_COLUMNS)
         if columns:

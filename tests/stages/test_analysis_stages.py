@@ -156,13 +156,17 @@ def test_stats_stage_reports_the_over_indexed_group(study: dict[str, Any]) -> No
     assert float(male["pie_over_index"]) == pytest.approx(1 / float(male["test_share"]))
     assert float(male["top1_drop"]) > 0.1 and float(female["top1_drop"]) == 0.0
     assert float(male["churn"]) > 0.2 and float(female["churn"]) == 0.0
-    per_class = [r for r in read_csv(out / "per_class.csv") if r["config"] == "magnitude_50"]
+    assert sorted(p.name for p in (out / "per_class").iterdir()) == ["dense.csv", "magnitude_50.csv"]
+    per_class = read_csv(out / "per_class" / "magnitude_50.csv")
     assert [r["class_name"] for r in per_class] == ["not Blond_Hair", "Blond_Hair"]
     assert all(float(r["change"]) < 0 for r in per_class)
     churn = read_csv(out / "churn.csv")
     assert [r["config"] for r in churn].count("dense_vs_dense") == 3
-    matrix = np.load(out / "confusion" / "magnitude_50.npy")
+    matrix = np.load(out / "confusion" / "mean" / "magnitude_50.npy")
     assert matrix.shape == (2, 2) and np.allclose(matrix.sum(axis=1), 1.0)
+    diff = np.load(out / "confusion" / "diff" / "magnitude_50.npy")
+    np.testing.assert_allclose(diff, matrix - np.load(out / "confusion" / "mean" / "dense.npy"))
+    np.testing.assert_allclose(diff.sum(axis=1), 0.0, atol=1e-12)
 
 
 def test_stages_are_deterministic_and_replace_stale_outputs(study: dict[str, Any]) -> None:
