@@ -277,7 +277,7 @@ class StatsConfig:
 class PieConfig:
     """Pruning identified exemplars and their browsable export (SPEC section 8)."""
 
-    gallery_max: int = option(256, doc="PIEs drawn per config, most disputed first (0: all)", ge=0)
+    gallery_max: int = option(0, doc="PIEs drawn per config, most disputed first (0: all)", ge=0)
     gallery_columns: int = option(8, doc="images per row of a gallery page", ge=1, le=64)
     gallery_rows: int = option(8, doc="rows per gallery page", ge=1, le=64)
     gallery_cell: int = option(96, doc="pixel side of each image in the gallery", ge=16, le=512)

@@ -86,9 +86,10 @@ def config_stats(
     top1_ci = stats.mean_interval(top1, confidence)
     churn_ci = stats.mean_interval(member_churn, confidence)
     floor = stats.mean_interval(ref.noise_floor, confidence) if ref.noise_floor.size else None
-    summary: dict[str, Any] = {"members": comp.members}
+    summary: dict[str, Any] = {"members": comp.members, "seeds": list(comp.seeds)}
     summary |= top1_ci.as_dict("top1")
     summary |= stats.mean_interval(comp.top5(), confidence).as_dict("top5")
+    summary |= {"top1_members": top1.tolist(), "top5_members": comp.top5().tolist()}
     summary |= {
         "top1_drop": float(ref.top1.mean() - top1_ci.mean),
         "tested_classes": int(np.isfinite(impact.p).sum()),

@@ -34,14 +34,14 @@ class Interval:
 
 
 def mean_interval(values: np.ndarray, confidence: float) -> Interval:
-    """Mean, sample std (ddof 1) and Student-t ``confidence`` interval of the mean; a single value has
-    std 0 and an interval of just itself."""
+    """Mean, sample std (ddof 1) and Student-t ``confidence`` interval of the mean; for a single value
+    the std and the interval are undefined (NaN)."""
     from scipy import stats
 
     values = np.asarray(values, dtype=np.float64)
     mean = float(values.mean())
     if values.size < 2:
-        return Interval(mean, 0.0, mean, mean)
+        return Interval(mean, float("nan"), float("nan"), float("nan"))
     std = float(values.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1)) * std / np.sqrt(values.size)
     return Interval(mean, std, mean - half, mean + half)
@@ -118,7 +118,8 @@ def class_impact(
     Each population's recalls are normalized by subtracting that population's mean top-1 (a constant per
     population).  ``scipy.stats.ttest_ind(dense, compressed, equal_var=False)`` per class; impacted means
     p <= alpha (and q <= fdr for ``impacted_fdr``).  A class whose test is undefined (fewer than two
-    members in a population, or no spread at all) has NaN t and p and is never impacted.
+    members in a population, or the same recall in every member of both populations) has NaN t and p
+    and is never impacted.
     """
     from scipy import stats
 
@@ -134,7 +135,10 @@ def class_impact(
         comp_mean = compressed_recall.mean(axis=0)
     t = np.asarray(test.statistic, dtype=np.float64)
     p = np.asarray(test.pvalue, dtype=np.float64)
-    undefined = ~np.isfinite(t)
+    # Constant recalls have no spread, but subtracting the mean top-1 leaves rounding noise (~1e-33) in
+    # the variance, which would give a huge t and p ~ 0: decide on the raw recalls instead.
+    flat = (np.ptp(dense_recall, axis=0) == 0) & (np.ptp(compressed_recall, axis=0) == 0)
+    undefined = ~np.isfinite(t) | flat
     t[undefined], p[undefined] = np.nan, np.nan
     low, high = -np.asarray(ci.high, dtype=np.float64), -np.asarray(ci.low, dtype=np.float64)
     low[undefined], high[undefined] = np.nan, np.nan

@@ -1,6 +1,7 @@
 """Whole output folders written atomically: a fan-in stage builds its folder beside the target and swaps
 it in only when complete, so a failure leaves the previous outputs as they were and no stale file from an
-earlier run (a removed config's PIEs, say) survives a successful one."""
+earlier run (a removed config's PIEs, say) survives a successful one.  This matters when a stage is run
+by hand; ``dvc repro`` removes a stage's outputs itself before running it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ def replaced_folder(path: Path) -> Iterator[Path]:
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
             os.replace(path, old / "previous")
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if old is not None:  # put the previous outputs back before giving up
+                os.replace(old / "previous", path)
+                old.rmdir()
+            raise
         if old is not None:
             shutil.rmtree(old)
     finally:

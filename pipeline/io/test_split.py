@@ -26,7 +26,7 @@ class TestSplit:
 
 
 def load_test_split(folder: Path) -> TestSplit:
-    from pipeline.data.base import DatasetUnavailable
+    from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 
     folder = Path(folder)
     try:
@@ -36,10 +36,19 @@ def load_test_split(folder: Path) -> TestSplit:
             f"{folder}: no prepared dataset (meta.json missing); run `dvc repro download`"
         ) from None
     attrs = folder / "test_attributes.npy"
-    return TestSplit(
+    split = TestSplit(
         class_names=tuple(meta["class_names"]),
         attribute_names=tuple(meta["attribute_names"]),
         labels=np.load(folder / "test_labels.npy", allow_pickle=False).astype(np.int64),
         attributes=np.load(attrs, allow_pickle=False) if attrs.exists() else None,
         images=np.load(folder / "test_images.npy", mmap_mode="r", allow_pickle=False),
     )
+    n = split.labels.shape[0]
+    shapes_agree = split.images.shape[0] == n and (
+        split.attributes is None or split.attributes.shape == (n, len(split.attribute_names))
+    )
+    if not shapes_agree:
+        raise DatasetCorrupt(
+            f"{folder}: the test split's images, labels and attributes do not line up; rerun download"
+        )
+    return split

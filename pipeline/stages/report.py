@@ -68,10 +68,9 @@ def main(args: argparse.Namespace) -> None:
     io.write_json(Path(args.out), metrics)
     for name, m in metrics.items():
         log.info(
-            "%-26s top-1 %.4f ± %.4f  drop %+.4f  impacted %d/%d  PIEs %.4f  churn %.4f  size %.3f",
+            "%-26s top-1 %.4f  drop %+.4f  impacted %d/%d  PIEs %.4f  churn %.4f  size %.3f",
             name,
             m["top1"],
-            m["top1_std"],
             m["top1_drop"],
             m["impacted_classes"],
             m["impacted_classes_fdr"],

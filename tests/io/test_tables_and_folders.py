@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.data.base import DatasetUnavailable
+from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 from pipeline.data.prepare import Prepared
 from pipeline.io.folders import replaced_folder
 from pipeline.io.prepared import save_prepared
@@ -52,6 +52,30 @@ def test_replaced_folder_keeps_the_old_outputs_on_failure(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+def test_a_failed_swap_puts_the_previous_outputs_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kept.txt").write_text("old")
+    real_replace = os.replace
+    calls = []
+
+    def replace(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2:  # the new folder onto the target
+            raise OSError("disk full")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="disk full"), replaced_folder(out) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["kept.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
 def test_test_split_reads_labels_and_maps_images(tmp_path: Path, tiny_data: Prepared) -> None:
     save_prepared(tmp_path, tiny_data)
     split = load_test_split(tmp_path)
@@ -63,3 +87,10 @@ def test_test_split_reads_labels_and_maps_images(tmp_path: Path, tiny_data: Prep
 def test_missing_prepared_data_names_the_folder_and_the_fix(tmp_path: Path) -> None:
     with pytest.raises(DatasetUnavailable, match=r"no prepared dataset.*dvc repro download"):
         load_test_split(tmp_path / "nowhere")
+
+
+def test_misaligned_test_split_is_refused(tmp_path: Path, tiny_data: Prepared) -> None:
+    save_prepared(tmp_path, tiny_data)
+    np.save(tmp_path / "test_labels.npy", tiny_data.test.labels[:-1])
+    with pytest.raises(DatasetCorrupt, match=r"do not line up; rerun download"):
+        load_test_split(tmp_path)

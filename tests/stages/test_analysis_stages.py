@@ -20,6 +20,7 @@ from pipeline.config import (
     PieConfig,
     PopulationConfig,
     PruneSpec,
+    QuantSpec,
     StatsConfig,
     to_dict,
 )
@@ -65,14 +66,17 @@ def study(tmp_path: Path) -> dict[str, Any]:
     save_prepared(tmp_path / "prepared", data)
 
     # Dense members: right on 90% of the examples (a different 10% per seed).
-    # Compressed members: the dense member of the same seed, with a fixed 30% of the Male examples flipped.
+    # magnitude_50 members: the dense member of the same seed with a fixed 30% of the Male examples
+    # flipped; int8_static members: with the first 60 examples flipped.
     forgotten = (attributes[:, MALE] == 1) & (rng.random(N) < 0.3)
+    other = np.arange(N) < 60
     pattern = str(tmp_path / "predict" / "{config}" / "seed_{seed}.parquet")
     for seed in SEEDS:
         wrong = np.random.default_rng(100 + seed).random(N) < 0.1
         dense = np.where(wrong, 1 - labels, labels)
         comp = np.where(forgotten, 1 - dense, dense)
-        for config, pred in (("dense", dense), ("magnitude_50", comp)):
+        quant = np.where(other, 1 - dense, dense)
+        for config, pred in (("dense", dense), ("magnitude_50", comp), ("int8_static", quant)):
             write_predictions(
                 Path(pattern.format(config=config, seed=seed)), columns(labels, pred), np.zeros((N, 2))
             )
@@ -80,14 +84,24 @@ def study(tmp_path: Path) -> dict[str, Any]:
         tiny_params(),
         population=PopulationConfig(seeds=SEEDS),
         compress=CompressConfig(
-            {"dense": CompressionConfig(), "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5))}
+            {
+                "dense": CompressionConfig(),
+                "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5)),
+                "int8_static": CompressionConfig(quantize=QuantSpec()),
+            }
         ),
         stats=StatsConfig(subgroup_attributes=("Male", "Young")),
         pie=PieConfig(gallery_max=20, gallery_rows=2, gallery_columns=5, gallery_cell=32),
     )
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
-    return {"root": tmp_path, "pattern": pattern, "params": str(params_file), "forgotten": forgotten}
+    return {
+        "root": tmp_path,
+        "pattern": pattern,
+        "params": str(params_file),
+        "forgotten": forgotten,
+        "other": other,
+    }
 
 
 def run_stage(module: Any, study: dict[str, Any], out: str) -> Path:
@@ -113,26 +127,24 @@ def test_pie_stage_finds_exactly_the_forgotten_examples(study: dict[str, Any]) -
     assert entry["pies"] == forgotten.size and entry["pie_fraction"] == forgotten.size / N
     rows = read_csv(out / "magnitude_50" / "pies.csv")
     assert sorted(int(r["example_id"]) for r in rows) == forgotten.tolist()
-    first = rows[0]
-    assert first["dense_modal"] != first["compressed_modal"] and first["members"] == "3"
+    assert rows[0]["members"] == "3" and rows[0]["dense_votes"] in ("0:3", "1:3")
     # 20 PIEs drawn, 10 per page.
     assert sorted(p.name for p in (out / "magnitude_50").glob("*.png")) == [
         "gallery_001.png",
         "gallery_002.png",
     ]
     per_class = read_csv(out / "per_class.csv")
-    assert sum(int(r["pies"]) for r in per_class) == forgotten.size
-    overlap = read_csv(out / "overlap.csv")
-    assert overlap == [
-        {
-            "config_a": "magnitude_50",
-            "config_b": "magnitude_50",
-            "pies_a": str(forgotten.size),
-            "pies_b": str(forgotten.size),
-            "intersection": str(forgotten.size),
-            "jaccard": "1.0",
-        }
-    ]
+    assert sum(int(r["pies"]) for r in per_class if r["config"] == "magnitude_50") == forgotten.size
+    # Overlap of the two PIE sets, by hand.
+    both = int((study["forgotten"] & study["other"]).sum())
+    either = int((study["forgotten"] | study["other"]).sum())
+    assert 0 < both < either
+    overlap = {(r["config_a"], r["config_b"]): r for r in read_csv(out / "overlap.csv")}
+    assert len(overlap) == 4 and overlap[("magnitude_50", "magnitude_50")]["jaccard"] == "1.0"
+    pair = overlap[("magnitude_50", "int8_static")]
+    assert (int(pair["pies_a"]), int(pair["pies_b"])) == (forgotten.size, 60)
+    assert int(pair["intersection"]) == both and float(pair["jaccard"]) == pytest.approx(both / either)
+    assert overlap[("int8_static", "magnitude_50")]["jaccard"] == pair["jaccard"]
 
 
 def test_stats_stage_reports_the_over_indexed_group(study: dict[str, Any]) -> None:
@@ -156,7 +168,11 @@ def test_stats_stage_reports_the_over_indexed_group(study: dict[str, Any]) -> No
     assert float(male["pie_over_index"]) == pytest.approx(1 / float(male["test_share"]))
     assert float(male["top1_drop"]) > 0.1 and float(female["top1_drop"]) == 0.0
     assert float(male["churn"]) > 0.2 and float(female["churn"]) == 0.0
-    assert sorted(p.name for p in (out / "per_class").iterdir()) == ["dense.csv", "magnitude_50.csv"]
+    assert sorted(p.name for p in (out / "per_class").iterdir()) == [
+        "dense.csv",
+        "int8_static.csv",
+        "magnitude_50.csv",
+    ]
     per_class = read_csv(out / "per_class" / "magnitude_50.csv")
     assert [r["class_name"] for r in per_class] == ["not Blond_Hair", "Blond_Hair"]
     assert all(float(r["change"]) < 0 for r in per_class)
@@ -169,22 +185,32 @@ def test_stats_stage_reports_the_over_indexed_group(study: dict[str, Any]) -> No
     np.testing.assert_allclose(diff.sum(axis=1), 0.0, atol=1e-12)
 
 
-def test_stages_are_deterministic_and_replace_stale_outputs(study: dict[str, Any]) -> None:
-    first = run_stage(stats_stage, study, "stats")
+@pytest.mark.parametrize("module", [stats_stage, pie_stage])
+def test_stages_are_deterministic_and_replace_stale_outputs(study: dict[str, Any], module: Any) -> None:
+    first = run_stage(module, study, "out")
     (first / "stale.csv").write_text("from an earlier run")
     snapshot = {
         p.relative_to(first): p.read_bytes()
         for p in first.rglob("*")
         if p.is_file() and p.name != "stale.csv"
     }
-    run_stage(stats_stage, study, "stats")
+    run_stage(module, study, "out")
     again = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
     assert again == snapshot
 
 
-def test_unknown_subgroup_attribute_is_a_config_error(study: dict[str, Any]) -> None:
+def test_a_failing_run_keeps_the_previous_outputs(study: dict[str, Any]) -> None:
     from pipeline.config import ConfigError
 
+    out = run_stage(stats_stage, study, "stats")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    Path(study["pattern"].format(config="int8_static", seed=2)).unlink()  # a table goes missing mid-run
+    from pipeline.analysis.population import PredictionsMismatch
+
+    with pytest.raises(PredictionsMismatch, match=r"int8_static/seed_2.parquet: prediction table not found"):
+        run_stage(stats_stage, study, "stats")
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in study["root"].iterdir() if p.name.startswith(".")) == []
     raw = yaml.safe_load(Path(study["params"]).read_text())
     raw["stats"]["subgroup_attributes"] = ["Tall"]
     Path(study["params"]).write_text(yaml.safe_dump(raw))
@@ -192,4 +218,3 @@ def test_unknown_subgroup_attribute_is_a_config_error(study: dict[str, Any]) -> 
         ConfigError, match=r"stats.subgroup_attributes: unknown attribute 'Tall'; allowed: 5_o_Clock"
     ):
         run_stage(stats_stage, study, "stats")
-    assert not (study["root"] / "stats").exists()
