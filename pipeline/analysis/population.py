@@ -116,3 +116,14 @@ def check_comparable(reference: Population, other: Population, num_classes: int)
             raise PredictionsMismatch(
                 f"{pop.name}: class ids up to {top}, but the dataset has {num_classes} classes"
             )
+
+
+def load_reference(pattern: str, seeds: Sequence[int], labels: np.ndarray, num_classes: int) -> Population:
+    """The dense population, checked against the prepared test split's ``labels`` and class count."""
+    dense = load_population(pattern, "dense", seeds)
+    check_comparable(dense, dense, num_classes)
+    if not np.array_equal(dense.labels, labels):
+        raise PredictionsMismatch(
+            "dense: test labels differ from the prepared test split's; rerun `dvc repro predict`"
+        )
+    return dense

@@ -47,7 +47,7 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.analysis import pie
     from pipeline.analysis.compare import clean
     from pipeline.analysis.gallery import write_pages
-    from pipeline.analysis.population import PredictionsMismatch, check_comparable, load_population
+    from pipeline.analysis.population import check_comparable, load_population, load_reference
     from pipeline.io.files import write_json
     from pipeline.io.folders import replaced_folder
     from pipeline.io.tables import write_table
@@ -59,12 +59,7 @@ def main(args: argparse.Namespace) -> None:
     names = test.class_names
     k = test.num_classes
     seeds = params.population.seeds
-    dense = load_population(args.predictions, "dense", seeds)
-    check_comparable(dense, dense, k)
-    if not np.array_equal(dense.labels, test.labels):
-        raise PredictionsMismatch(
-            f"{args.data}: test labels differ from the dense predictions'; rerun predict"
-        )
+    dense = load_reference(args.predictions, seeds, test.labels, k)
     dense_votes = pie.vote_counts(dense.pred, k)
     dense_modal = pie.modal_labels(dense_votes)
     labels = dense.labels

@@ -42,7 +42,7 @@ CONFUSION_COLUMNS = [
 def main(args: argparse.Namespace) -> None:
     from pipeline.analysis import pie, subgroups
     from pipeline.analysis.compare import Reference, clean, config_stats, noise_floor_rows
-    from pipeline.analysis.population import PredictionsMismatch, check_comparable, load_population
+    from pipeline.analysis.population import check_comparable, load_population, load_reference
     from pipeline.io.files import atomic_path, write_json
     from pipeline.io.folders import replaced_folder
     from pipeline.io.tables import write_table
@@ -58,12 +58,7 @@ def main(args: argparse.Namespace) -> None:
         columns = subgroups.select_attributes(
             test.attribute_names, cfg.subgroup_attributes, "stats.subgroup_attributes"
         )
-    dense = load_population(args.predictions, "dense", seeds)
-    check_comparable(dense, dense, k)
-    if not np.array_equal(dense.labels, test.labels):
-        raise PredictionsMismatch(
-            f"{args.data}: test labels differ from the dense predictions'; rerun predict"
-        )
+    dense = load_reference(args.predictions, seeds, test.labels, k)
     if len(seeds) < 2:
         log.warning(
             "a population of %d member: the per-class t-test needs at least 2; no class is tested", len(seeds)

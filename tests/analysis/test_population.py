@@ -5,7 +5,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.analysis.population import PredictionsMismatch, check_comparable, from_members, load_population
+from pipeline.analysis.population import (
+    PredictionsMismatch,
+    check_comparable,
+    from_members,
+    load_population,
+    load_reference,
+)
 from pipeline.io.predictions import write_predictions
 
 
@@ -51,3 +57,14 @@ def test_class_ids_beyond_the_dataset_are_refused() -> None:
     check_comparable(pop, pop, 3)
     with pytest.raises(PredictionsMismatch, match=r"class ids up to 2, but the dataset has 2 classes"):
         check_comparable(pop, pop, 2)
+
+
+def test_reference_must_match_the_prepared_labels(tmp_path: Path) -> None:
+    labels = np.array([0, 1, 2])
+    write_predictions(tmp_path / "dense" / "seed_0.parquet", table(labels, labels), np.zeros((3, 3)))
+    pattern = str(tmp_path / "{config}" / "seed_{seed}.parquet")
+    assert load_reference(pattern, [0], labels, 3).members == 1
+    with pytest.raises(
+        PredictionsMismatch, match=r"dense: test labels differ from the prepared test split's"
+    ):
+        load_reference(pattern, [0], np.array([0, 1, 1]), 3)
