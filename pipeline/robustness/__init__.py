@@ -1,0 +1,1 @@
+"""Robustness under corruption (SPEC section 10): the corruption suite."""
