@@ -1,0 +1,2 @@
+"""Saliency (SPEC section 9, Schwaiger et al.): attribution maps through captum and how two models' maps
+differ."""
