@@ -283,6 +283,65 @@ class PieConfig:
     gallery_cell: int = option(96, doc="pixel side of each image in the gallery", ge=16, le=512)
 
 
+def _corruption_names() -> Any:
+    from pipeline.robustness import CORRUPTION_NAMES
+
+    return CORRUPTION_NAMES
+
+
+def _saliency_methods() -> Any:
+    from pipeline.saliency import METHODS
+
+    return METHODS
+
+
+@dataclass(frozen=True)
+class SaliencyConfig:
+    """Saliency maps of every member on one fixed sample of test images (SPEC section 9)."""
+
+    method: str = option(
+        "gradient",
+        doc="gradient | integrated_gradients | grad_cam (through captum)",
+        choices=_saliency_methods,
+    )
+    sample_size: int = option(
+        64, doc="test images in the fixed, seeded sample (0: the whole test split)", ge=0
+    )
+    sample_seed: int = option(0, doc="seed of that sample", ge=0)
+    steps: int = option(32, doc="integrated_gradients only: steps of the path integral", ge=2, le=1024)
+    examples: int = option(4, doc="images drawn per config (dense and compressed maps side by side)", ge=0)
+
+
+@dataclass(frozen=True)
+class RobustnessConfig:
+    """The corrupted test views every config's population predicts on (SPEC section 10)."""
+
+    corruptions: tuple[str, ...] = option(
+        (), doc="corruptions of the suite to run (empty: all of them)", choices=_corruption_names, unique=True
+    )
+    severities: tuple[int, ...] = option(
+        (1, 3, 5), doc="severities to run, each in 1..5", ge=1, le=5, nonempty=True, unique=True
+    )
+    sample_size: int = option(
+        200, doc="test images in each corrupted view, a fixed seeded sample (0: the whole test split)", ge=0
+    )
+    seed: int = option(0, doc="seed of that sample and of the corruptions' randomness", ge=0)
+
+
+@dataclass(frozen=True)
+class RepresentationsConfig:
+    """Representation similarity and activation maximization (SPEC section 11)."""
+
+    sample_size: int = option(
+        500, doc="test images whose activations are compared (0: the whole test split)", ge=0
+    )
+    sample_seed: int = option(0, doc="seed of that sample", ge=0)
+    svcca_keep: float = option(0.99, doc="share of variance SVCCA keeps on each side", gt=0, le=1)
+    units: int = option(4, doc="activation maximization: units (channels) of the last conv layer", ge=0)
+    steps: int = option(128, doc="activation maximization: gradient-ascent steps", ge=1)
+    lr: float = option(0.05, doc="activation maximization: Adam step size", gt=0)
+
+
 @dataclass(frozen=True)
 class Params:
     """The whole of params.yaml."""
@@ -295,6 +354,9 @@ class Params:
     predict: PredictConfig = option(PredictConfig(), doc="prediction section")
     stats: StatsConfig = option(StatsConfig(), doc="statistics section")
     pie: PieConfig = option(PieConfig(), doc="PIE section")
+    saliency: SaliencyConfig = option(SaliencyConfig(), doc="saliency section")
+    robustness: RobustnessConfig = option(RobustnessConfig(), doc="robustness section")
+    representations: RepresentationsConfig = option(RepresentationsConfig(), doc="representations section")
 
 
 # -------------------------------------------------------------------------------------------- validation
@@ -433,6 +495,14 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         return build(Params, raw, "")
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+
+
+def config_of(params: Params, name: str) -> CompressionConfig:
+    """The compression config called ``name``; a ConfigError lists the defined ones."""
+    configs = params.compress.configs
+    if name not in configs:
+        raise ConfigError(f"compress.configs: no config named {name!r}; defined: {', '.join(configs)}")
+    return configs[name]
 
 
 def to_dict(obj: Any) -> Any:

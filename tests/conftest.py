@@ -16,6 +16,7 @@ from pipeline.config import (
     PopulationConfig,
     PruneSpec,
     QuantSpec,
+    RobustnessConfig,
     SyntheticConfig,
     TrainConfig,
     to_dict,
@@ -27,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def tiny_params() -> Params:
-    """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch, a 3-config grid: the smallest study that
-    exercises everything."""
+    """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch, a 3-config grid, 2 corruptions at 2 severities
+    on 64 test images: the smallest study that exercises everything."""
     data = DataConfig(dataset="synthetic", val_fraction=0.125, synthetic=SyntheticConfig())
     train = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256, threads=1)
     configs = {
@@ -42,6 +43,9 @@ def tiny_params() -> Params:
         train=train,
         population=PopulationConfig(seeds=(0, 1)),
         compress=CompressConfig(configs=configs),
+        robustness=RobustnessConfig(
+            corruptions=("gaussian_noise", "rotate"), severities=(1, 5), sample_size=64
+        ),
     )
 
 

@@ -59,9 +59,16 @@ def ran(out: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", out))
 
 
+PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # the @config stages
+
+
+def per_config(configs: tuple[str, ...]) -> set[str]:
+    return {f"{stage}@{c}" for stage in PER_CONFIG for c in configs}
+
+
 def cells(configs: tuple[str, ...], seeds: tuple[int, ...]) -> set[str]:
-    """The compress and predict stages of ``configs``."""
-    return {f"compress@{c}-{s}" for c in configs for s in seeds} | {f"predict@{c}" for c in configs}
+    """The compress cells of ``configs`` and their @config stages."""
+    return {f"compress@{c}-{s}" for c in configs for s in seeds} | per_config(configs)
 
 
 def edit_params(repo: Path, edit: Callable[[dict[str, Any]], None]) -> None:
@@ -165,6 +172,29 @@ def test_the_analysis_covers_every_config(study: Path) -> None:
     assert len(overlap) == 1 + 2 * 2
 
 
+def test_saliency_robustness_and_representations_cover_every_config(study: Path) -> None:
+    metrics = io.read_json(study / "reports/metrics.json")
+    views = {"clean", "gaussian_noise-1", "gaussian_noise-5", "rotate-1", "rotate-5"}
+    for name in CONFIGS:
+        assert {p.name for p in (study / f"data/predict/{name}").iterdir()} == views | {"summary.json"}
+        sal = io.read_json(study / f"data/saliency/{name}/summary.json")
+        assert sal["members"] == 2 and sal["noise_floor"]["pairs"] == 1
+        assert (study / f"data/saliency/{name}/examples.png").is_file()
+        rob = io.read_json(study / f"data/robustness/{name}/summary.json")
+        assert rob["corruptions"] == ["gaussian_noise", "rotate"] and rob["sample_size"] == 64
+        rep = io.read_json(study / f"data/representations/{name}/summary.json")
+        assert rep["layers"][-1]["layer"] == "logits"
+        assert (study / f"data/representations/{name}/activation_max.png").is_file()
+        assert metrics[name]["saliency_mad"] == sal["mad"] and metrics[name]["mce"] == rob["mce"]
+        assert metrics[name]["cka_last"] == rep["cka_last"]
+    # The dense population against itself.
+    assert metrics["dense"]["saliency_mad"] == 0.0 and metrics["dense"]["mce"] == 1.0
+    assert metrics["dense"]["cka_last"] == pytest.approx(1.0)
+    assert io.read_json(study / "data/saliency/int8_static/summary.json")["straight_through"] is True
+    table = read_predictions(study / "data/predict/int8_static/rotate-5/seed_1.parquet")
+    assert table["example_id"].size == 64 and (table["example_id"] < 256).all()
+
+
 def test_second_repro_is_up_to_date(study: Path) -> None:
     out = sh(study, "dvc", "repro")
     assert "Running stage" not in out
@@ -221,7 +251,7 @@ def test_changing_a_config_reruns_only_its_stages(study: Path) -> None:
 
 def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> None:
     out = sh(study, "dvc", "exp", "run", "-S", "population.seeds=[0,1,2]")
-    new_cells = {f"compress@{c}-2" for c in CONFIGS} | {f"predict@{c}" for c in CONFIGS}
+    new_cells = {f"compress@{c}-2" for c in CONFIGS} | per_config(CONFIGS)
     assert ran(out) == {"train@2"} | FAN_IN | new_cells
     table = sh(study, "dvc", "exp", "show", "--csv")
     header = table.splitlines()[0]

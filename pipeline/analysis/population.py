@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,8 @@ class Population:
     """Members' predictions, row ``m`` from the member of ``seeds[m]``.
 
     labels: (N,) int64; pred: (M, N) int64 predicted class; p_pred: (M, N) float64 max softmax;
-    top5_hit: (M, N) bool, the label among the five best classes.
+    top5_hit: (M, N) bool, the label among the five best classes; example_ids: (N,) int64 test-split
+    indices of the examples, increasing (0..N-1 on the clean split, a sample of it on a corrupted view).
     """
 
     name: str
@@ -27,6 +29,7 @@ class Population:
     pred: np.ndarray
     p_pred: np.ndarray
     top5_hit: np.ndarray
+    example_ids: np.ndarray
 
     @property
     def members(self) -> int:
@@ -47,6 +50,20 @@ class Population:
 
     def top5(self) -> np.ndarray:
         return self.top5_hit.mean(axis=1)
+
+    def subset(self, example_ids: np.ndarray) -> Population:
+        """The same members on the examples ``example_ids`` (increasing test-split indices it holds)."""
+        rows = np.searchsorted(self.example_ids, example_ids)
+        if np.any(rows >= self.examples) or not np.array_equal(self.example_ids[rows], example_ids):
+            raise PredictionsMismatch(f"{self.name}: predicts none of some requested test examples")
+        return dataclasses.replace(
+            self,
+            labels=self.labels[rows],
+            pred=self.pred[:, rows],
+            p_pred=self.p_pred[:, rows],
+            top5_hit=self.top5_hit[:, rows],
+            example_ids=np.asarray(example_ids, dtype=np.int64),
+        )
 
 
 COLUMNS = ("example_id", "label", "pred", "p_pred", "top5")
@@ -76,9 +93,9 @@ def from_members(name: str, seeds: Sequence[int], tables: Sequence[dict[str, np.
     if not tables:
         raise PredictionsMismatch(f"{name}: a population needs at least one member")
     first = tables[0]
-    n = first["label"].shape[0]
-    if not np.array_equal(first["example_id"], np.arange(n)):
-        raise PredictionsMismatch(f"{name} seed {seeds[0]}: example_id is not 0..{n - 1} in order")
+    ids = first["example_id"].astype(np.int64)
+    if ids.size and (ids[0] < 0 or np.any(np.diff(ids) <= 0)):
+        raise PredictionsMismatch(f"{name} seed {seeds[0]}: example_id is not increasing from 0 or more")
     for seed, table in zip(seeds, tables, strict=True):
         if not np.array_equal(table["example_id"], first["example_id"]) or not np.array_equal(
             table["label"], first["label"]
@@ -94,6 +111,7 @@ def from_members(name: str, seeds: Sequence[int], tables: Sequence[dict[str, np.
         pred=pred,
         p_pred=np.stack([t["p_pred"] for t in tables]),
         top5_hit=top5_hit,
+        example_ids=ids,
     )
 
 
@@ -105,6 +123,11 @@ def load_population(pattern: str, name: str, seeds: Sequence[int]) -> Population
 
 def check_comparable(reference: Population, other: Population, num_classes: int) -> None:
     """Raise PredictionsMismatch unless ``other`` predicts the reference's examples and known classes."""
+    if not np.array_equal(reference.example_ids, other.example_ids):
+        raise PredictionsMismatch(
+            f"{other.name}: predicts other test examples than {reference.name}; were both predicted on the "
+            "same view?"
+        )
     if not np.array_equal(reference.labels, other.labels):
         raise PredictionsMismatch(
             f"{other.name}: test labels differ from {reference.name}'s; were both predicted on the same data?"

@@ -11,12 +11,18 @@ one column per unit (``flatten`` turns a layer's (n, C, H, W) activations into t
 * ``svcca``: SVCCA (Raghu et al. 2017): SVD-reduce each side to the directions that keep 99% of its
   variance, then the mean canonical correlation between the two reduced representations.
 
+Comparing one representation with many (a member against its compressed twin and against every other
+dense member) reuses the work done on each side: ``summarize`` reduces a representation once (its
+centered Gram matrices for CKA, its SVD-kept basis for SVCCA) and ``compare`` of two summaries gives the
+same three numbers as the pairwise functions, at the cost of an inner product.
+
 Inputs are never modified: every function works on its own float64 copies.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -114,11 +120,16 @@ def _hsic_feature(xc: np.ndarray, yc: np.ndarray, debiased: bool) -> tuple[float
     dk = np.einsum("ij,ij->i", xc, xc)
     dl = np.einsum("ij,ij->i", yc, yc)
     tk, tl = float(dk.sum()), float(dl.sum())
+    return (
+        _unbiased(n, kl, dk, dl, tk, tl),
+        _unbiased(n, kk, dk, dk, tk, tk),
+        _unbiased(n, ll, dl, dl, tl, tl),
+    )
 
-    def unbiased(dot: float, da: np.ndarray, db: np.ndarray, ta: float, tb: float) -> float:
-        return dot - n / (n - 2) * float(da @ db) + ta * tb / ((n - 1) * (n - 2))
 
-    return unbiased(kl, dk, dl, tk, tl), unbiased(kk, dk, dk, tk, tk), unbiased(ll, dl, dl, tl, tl)
+def _unbiased(n: int, dot: float, da: np.ndarray, db: np.ndarray, ta: float, tb: float) -> float:
+    """``n (n - 3) HSIC_u`` from ``<K, L>_F``, the Gram diagonals and traces of centered features."""
+    return dot - n / (n - 2) * float(da @ db) + ta * tb / ((n - 1) * (n - 2))
 
 
 def _u_center(gram: np.ndarray) -> np.ndarray:
@@ -233,15 +244,27 @@ def svcca_components(x: np.ndarray, y: np.ndarray, keep: float = 0.99) -> tuple[
     When a kept dimension reaches n - 1 (all of the centered space), every correlation is 1: keep kx, ky
     well below n for the value to mean anything.
     """
+    _check_keep(keep)
+    xa, ya = _check_pair(x, y, min_n=2)
+    qx, qy = _basis(xa, keep), _basis(ya, keep)
+    return _canonical_correlations(qx, qy), qx.shape[1], qy.shape[1]
+
+
+def _check_keep(keep: float) -> None:
     if not 0.0 < keep <= 1.0:
         raise ValueError(f"keep must be in (0, 1], got {keep}")
-    xa, ya = _check_pair(x, y, min_n=2)
-    qx, qy = (arr[:, :0] if _is_constant(arr) else _kept_basis(_centered_unit(arr), keep) for arr in (xa, ya))
-    kx, ky = qx.shape[1], qy.shape[1]
-    if kx == 0 or ky == 0:
-        return np.zeros(0), kx, ky
-    rho = np.linalg.svd(qx.T @ qy, compute_uv=False)
-    return np.clip(rho, 0.0, 1.0), kx, ky
+
+
+def _basis(xa: np.ndarray, keep: float) -> np.ndarray:
+    """(n, k) kept basis of the checked ``xa``; (n, 0) when it is constant."""
+    return xa[:, :0] if _is_constant(xa) else _kept_basis(_centered_unit(xa), keep)
+
+
+def _canonical_correlations(qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
+    """Singular values of ``qx^T qy`` clipped to [0, 1], descending; empty when either basis is."""
+    if qx.shape[1] == 0 or qy.shape[1] == 0:
+        return np.zeros(0)
+    return np.clip(np.linalg.svd(qx.T @ qy, compute_uv=False), 0.0, 1.0)
 
 
 def svcca(x: np.ndarray, y: np.ndarray, keep: float = 0.99) -> float:
@@ -249,3 +272,146 @@ def svcca(x: np.ndarray, y: np.ndarray, keep: float = 0.99) -> float:
     correlations of ``svcca_components(x, y, keep)``, in [0, 1]; NaN when either side is constant."""
     rho, _, _ = svcca_components(x, y, keep)
     return float(rho.mean()) if rho.size else float("nan")
+
+
+# ------------------------------------------------------------------- one representation against many
+
+
+def kept_basis(x: np.ndarray, keep: float = 0.99) -> np.ndarray:
+    """(n, k) orthonormal basis of ``x``'s (n, p) SVCCA-reduced representation: ``x`` centered and
+    unit-scaled as in ``svcca_components``, then its top-k left singular directions keeping ``keep`` of
+    the variance.  (n, 0) for a constant ``x``.  ``svcca_from_bases(kept_basis(x), kept_basis(y))`` equals
+    ``svcca(x, y)``, with one SVD per representation however many others it is compared with.
+    """
+    _check_keep(keep)
+    xa, _ = _check_pair(x, x, min_n=2)
+    return _basis(xa, keep)
+
+
+def svcca_from_bases(qx: np.ndarray, qy: np.ndarray) -> float:
+    """SVCCA of two representations from their ``kept_basis`` (n, kx) and (n, ky): the mean canonical
+    correlation; NaN when kx or ky is 0 (a constant representation)."""
+    if qx.ndim != 2 or qy.ndim != 2 or qx.shape[0] != qy.shape[0]:
+        raise ValueError(f"bases must be 2-D with the same rows, got shapes {qx.shape} and {qy.shape}")
+    rho = _canonical_correlations(qx, qy)
+    return float(rho.mean()) if rho.size else float("nan")
+
+
+@dataclass(frozen=True)
+class CkaSide:
+    """What linear and debiased CKA need from one representation (n, p), computed once, so that comparing
+    it with many others costs one (n, n) inner product per pair instead of two (n, n, p) Gram products.
+
+    Gram form (p >= n): ``gram`` is ``K = Xc Xc^T`` (n, n) of the centered, unit-scaled features and
+    ``u_gram`` its U-centering.  Feature form (p < n, storing less than the Gram matrix): ``xc`` (n, p)
+    with ``diag`` = diag(K) and ``trace`` = tr(K).  ``self_biased`` / ``self_unbiased``: HSIC(K, K) of
+    either estimator, up to the factor that pair terms share.  ``constant``: every row equal (CKA NaN).
+    """
+
+    n: int
+    constant: bool = False
+    xc: np.ndarray | None = None
+    diag: np.ndarray | None = None
+    trace: float = 0.0
+    gram: np.ndarray | None = None
+    u_gram: np.ndarray | None = None
+    self_biased: float = 0.0
+    self_unbiased: float = 0.0
+
+
+def cka_side(x: np.ndarray) -> CkaSide:
+    """The CKA statistics of ``x`` (n, p), n >= 4; ``cka_between`` of two of them equals ``linear_cka``
+    and ``debiased_linear_cka`` of the matrices (to rounding, about 1e-15).  Errors as those."""
+    xa, _ = _check_pair(x, x, min_n=4)
+    n, p = xa.shape
+    if _is_constant(xa):
+        return CkaSide(n, constant=True)
+    xc = _centered_unit(xa)
+    if p >= n:
+        k = xc @ xc.T  # (n, n)
+        u = _u_center(k.copy())
+        return CkaSide(
+            n, gram=k, u_gram=u, self_biased=float(np.vdot(k, k)), self_unbiased=float(np.vdot(u, u))
+        )
+    diag = np.einsum("ij,ij->i", xc, xc)  # (n,) diag(K)
+    trace = float(diag.sum())
+    biased = float(np.sum((xc.T @ xc) ** 2))
+    return CkaSide(
+        n,
+        xc=xc,
+        diag=diag,
+        trace=trace,
+        self_biased=biased,
+        self_unbiased=_unbiased(n, biased, diag, diag, trace, trace),
+    )
+
+
+def _gram_form(side: CkaSide) -> tuple[np.ndarray, np.ndarray]:
+    """(K, U-centered K) of either form (built here for a feature-form side)."""
+    if side.gram is not None and side.u_gram is not None:
+        return side.gram, side.u_gram
+    assert side.xc is not None
+    k = side.xc @ side.xc.T
+    return k, _u_center(k.copy())
+
+
+def _cross_terms(a: CkaSide, b: CkaSide) -> tuple[float, float]:
+    """``(<K, L>_F, n (n - 3) HSIC_u(K, L))`` with the common factor of the sides' self terms."""
+    if a.xc is not None and b.xc is not None:
+        assert a.diag is not None and b.diag is not None
+        biased = float(np.sum((b.xc.T @ a.xc) ** 2))
+        return biased, _unbiased(a.n, biased, a.diag, b.diag, a.trace, b.trace)
+    (k, ku), (ell, lu) = _gram_form(a), _gram_form(b)
+    return float(np.vdot(k, ell)), float(np.vdot(ku, lu))
+
+
+def cka_between(a: CkaSide, b: CkaSide) -> tuple[float, float]:
+    """(linear CKA, debiased linear CKA) of the two representations behind ``a`` and ``b`` (the same n
+    examples in the same order); NaN as ``linear_cka`` / ``debiased_linear_cka``."""
+    if a.n != b.n:
+        raise ValueError(f"the two representations hold different numbers of examples: {a.n} and {b.n}")
+    if a.constant or b.constant:
+        return float("nan"), float("nan")
+    biased, unbiased = _cross_terms(a, b)
+
+    def ratio(cross: float, aa: float, bb: float) -> float:
+        return cross / (math.sqrt(aa) * math.sqrt(bb)) if aa > 0.0 and bb > 0.0 else float("nan")
+
+    return (
+        ratio(biased, a.self_biased, b.self_biased),
+        ratio(unbiased, a.self_unbiased, b.self_unbiased),
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One representation (n, p) reduced to what all three similarities need (see :func:`summarize`)."""
+
+    width: int  # p
+    cka: CkaSide
+    basis: np.ndarray  # (n, k) SVCCA kept basis; k = 0 for a constant representation
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """Linear CKA, debiased CKA and SVCCA of two representations, and the dimensions SVCCA kept."""
+
+    linear_cka: float
+    debiased_cka: float
+    svcca: float
+    svcca_dims_x: int
+    svcca_dims_y: int
+
+
+def summarize(x: np.ndarray, keep: float = 0.99) -> Summary:
+    """``x`` (n, p), n >= 4, reduced once: its CKA statistics and its SVCCA basis keeping ``keep``."""
+    return Summary(int(np.shape(x)[1]), cka_side(x), kept_basis(x, keep))
+
+
+def compare(x: Summary, y: Summary) -> Similarity:
+    """The similarities of two summarized representations of the same examples; equal (to rounding) to
+    ``linear_cka``, ``debiased_linear_cka`` and ``svcca`` of the matrices."""
+    linear, debiased = cka_between(x.cka, y.cka)
+    return Similarity(
+        linear, debiased, svcca_from_bases(x.basis, y.basis), x.basis.shape[1], y.basis.shape[1]
+    )

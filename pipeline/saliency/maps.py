@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-METHODS = ("gradient", "integrated_gradients", "grad_cam")
+from pipeline.saliency import METHODS
 
 
 def last_conv(model: nn.Module) -> nn.Conv2d:
@@ -88,9 +88,3 @@ def saliency_maps(
         t = targets[start : start + batch_size].long()
         out.append(normalize_maps(attribute(model, x, t, steps)))
     return torch.cat(out).numpy().astype(np.float32)
-
-
-def sample_indices(total: int, size: int, seed: int) -> np.ndarray:
-    """A fixed, seeded sample of ``size`` test indices (sorted), the same for every model."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(total, size=min(size, total), replace=False))

@@ -8,18 +8,11 @@ import time
 from pathlib import Path
 
 from pipeline import io
-from pipeline.config import CompressionConfig, ConfigError, Params, load_params, to_dict
+from pipeline.config import CompressionConfig, ConfigError, config_of, load_params, to_dict
+from pipeline.runtime import configure_torch, library_versions
 from pipeline.stages._cli import parser, run
-from pipeline.stages.train import configure_torch, library_versions
 
 log = logging.getLogger("pipeline.compress")
-
-
-def config_of(params: Params, name: str) -> CompressionConfig:
-    configs = params.compress.configs
-    if name not in configs:
-        raise ConfigError(f"compress.configs: no config named {name!r}; defined: {', '.join(configs)}")
-    return configs[name]
 
 
 def check_against_data(cfg: CompressionConfig, name: str, n_train: int) -> None:

@@ -1,4 +1,14 @@
-"""Stage ``predict@config``: the config's population predicts on the clean test split (SPEC section 6)."""
+"""Stage ``predict@config``: the config's population predicts on every test view (SPEC sections 6, 10).
+
+The views are the clean test split and, for robustness, each (corruption, severity) of the ``robustness``
+params applied to a fixed seeded sample of it (the same images for every config). Writes to the output
+folder:
+  <view>/seed_N.parquet      one table per member and view (example_id = index in the test split, label,
+                             pred, p_pred, p_label, top5) and its float16 logits, seed_N.logits.npy;
+                             <view> is ``clean`` or ``<corruption>-<severity>``
+  summary.json               clean top-1, size ratio and sparsity per member; top-1 per member per view
+Corrupted images are rounded back to uint8, as the published corrupted datasets store them.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +16,34 @@ import argparse
 import logging
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from pipeline import io
-from pipeline.config import load_params
+from pipeline.config import RobustnessConfig, load_params
 from pipeline.io.predictions import write_predictions
+from pipeline.robustness import CLEAN_VIEW, corrupted_views, view_name
+from pipeline.runtime import configure_torch
 from pipeline.stages._cli import parser, run
-from pipeline.stages.train import configure_torch
 
 log = logging.getLogger("pipeline.predict")
 
-VIEW = "clean"
+
+def corrupted_images(images: Any, cfg: RobustnessConfig) -> dict[str, tuple[np.ndarray, Any]]:
+    """view name -> (test-split indices, uint8 images) of every corrupted view of the study."""
+    import torch
+
+    from pipeline.robustness.corruptions import corrupt
+    from pipeline.sampling import sample_indices
+
+    index = sample_indices(images.shape[0], cfg.sample_size, cfg.seed)
+    clean = images[torch.from_numpy(index)].float().div_(255.0)
+    views = {}
+    for name, severity in corrupted_views(cfg.corruptions, cfg.severities):
+        x = corrupt(clean, name, severity, cfg.seed)
+        views[view_name(name, severity)] = (index, x.mul_(255.0).round_().to(torch.uint8))
+    return views
 
 
 def main(args: argparse.Namespace) -> None:
@@ -25,19 +53,22 @@ def main(args: argparse.Namespace) -> None:
 
     from pipeline.compression.members import load_member
     from pipeline.prediction import predict_logits, prediction_columns, top1
+    from pipeline.progress import progress
 
     data = io.load_prepared(Path(args.data))
     images = torch.from_numpy(data.test.images)
+    labels = data.test.labels
     out = Path(args.out)
-    members = []
-    for seed in params.population.seeds:
+    seeds = params.population.seeds
+    models, members = {}, []
+    for seed in seeds:
         model, meta = load_member(Path(args.members.format(seed=seed)))
-        model = model.to(memory_format=torch.channels_last)
+        models[seed] = model.to(memory_format=torch.channels_last)
         start = time.perf_counter()
-        logits = predict_logits(model, images, params.predict.batch_size)
+        logits = predict_logits(models[seed], images, params.predict.batch_size)
         seconds = time.perf_counter() - start
-        columns = prediction_columns(logits, data.test.labels)
-        write_predictions(out / VIEW / f"seed_{seed}.parquet", columns, logits.numpy())
+        columns = prediction_columns(logits, labels)
+        write_predictions(out / CLEAN_VIEW / f"seed_{seed}.parquet", columns, logits.numpy())
         members.append(
             {
                 "seed": seed,
@@ -53,7 +84,31 @@ def main(args: argparse.Namespace) -> None:
             members[-1]["top1"],
             len(images) / seconds,
         )
-    io.write_json(out / "summary.json", {"config": args.config, "view": VIEW, "members": members})
+
+    start = time.perf_counter()
+    views = corrupted_images(images, params.robustness)
+    view_rows = []
+    for view, (index, corrupted) in progress(views.items(), total=len(views), desc="corrupted views"):
+        row: dict[str, Any] = {"view": view, "examples": int(index.size), "top1": []}
+        for seed in seeds:
+            logits = predict_logits(models[seed], corrupted, params.predict.batch_size)
+            columns = prediction_columns(logits, labels[index])
+            columns["example_id"] = index.astype(np.int32)
+            write_predictions(out / view / f"seed_{seed}.parquet", columns, logits.numpy())
+            row["top1"].append(top1(columns))
+        view_rows.append(row)
+    if views:
+        mean = float(np.mean([np.mean(r["top1"]) for r in view_rows]))
+        log.info(
+            "%s: %d corrupted views of %d images, mean top-1 %.4f, %.1f s",
+            args.config,
+            len(views),
+            view_rows[0]["examples"],
+            mean,
+            time.perf_counter() - start,
+        )
+    summary = {"config": args.config, "view": CLEAN_VIEW, "members": members, "views": view_rows}
+    io.write_json(out / "summary.json", summary)
 
 
 if __name__ == "__main__":

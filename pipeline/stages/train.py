@@ -4,40 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import platform
 import time
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pipeline import io
-from pipeline.config import ConfigError, Params, TrainConfig, load_params, to_dict
+from pipeline.config import Params, load_params, to_dict
+from pipeline.runtime import configure_torch, library_versions
 from pipeline.stages._cli import parser, run
 
 log = logging.getLogger("pipeline.train")
 
 CHECKPOINT_FORMAT = 1
-
-
-def library_versions() -> dict[str, str]:
-    """Versions that decide the checkpoint's bytes (read from package metadata: no imports)."""
-    names = ("torch", "torchvision", "timm", "numpy", "safetensors")
-    return {"python": platform.python_version()} | {name: metadata.version(name) for name in names}
-
-
-def configure_torch(cfg: TrainConfig) -> Any:
-    """Deterministic kernels, the thread count, and the device (an error if CUDA is asked for but absent)."""
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
-    import torch
-
-    torch.use_deterministic_algorithms(True)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device: cuda requested but no CUDA device is available; use cpu")
-    return torch.device(cfg.device)
 
 
 def checkpoint_metadata(params: Params, seed: int, data: Any, history: list[Any]) -> dict[str, Any]:

@@ -68,3 +68,24 @@ def test_reference_must_match_the_prepared_labels(tmp_path: Path) -> None:
         PredictionsMismatch, match=r"dense: test labels differ from the prepared test split's"
     ):
         load_reference(pattern, [0], np.array([0, 1, 1]), 3)
+
+
+def test_a_sampled_view_keeps_its_test_split_ids() -> None:
+    t = table(np.array([2, 0, 1]), np.array([2, 0, 0]))
+    t["example_id"] = np.array([3, 10, 42], dtype=np.int32)
+    pop = from_members("cfg", [0], [t])
+    np.testing.assert_array_equal(pop.example_ids, [3, 10, 42])
+
+
+def test_example_ids_must_increase() -> None:
+    t = table(np.array([0, 1]), np.array([0, 1]))
+    t["example_id"] = np.array([5, 5], dtype=np.int32)
+    with pytest.raises(PredictionsMismatch, match=r"cfg seed 0: example_id is not increasing"):
+        from_members("cfg", [0], [t])
+
+
+def test_populations_over_other_examples_are_not_comparable() -> None:
+    a = table(np.array([0, 1]), np.array([0, 1]))
+    b = dict(a, example_id=np.array([0, 2], dtype=np.int32))
+    with pytest.raises(PredictionsMismatch, match=r"other: predicts other test examples than ref"):
+        check_comparable(from_members("ref", [0], [a]), from_members("other", [0], [b]), 2)

@@ -43,3 +43,21 @@ def test_quantized_members_can_be_maximized_through_the_straight_through_estimat
         assert unit_activation(quant, layer, torch.from_numpy(images), [1]) > unit_activation(
             quant, layer, start, [1]
         )
+
+
+def test_adam_step_matches_torch_adam() -> None:
+    import torch
+
+    from pipeline.representations.activation_max import adam_step
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 5, generator=gen)
+    ours, theirs = x.clone(), x.clone().requires_grad_(True)
+    opt = torch.optim.Adam([theirs], lr=0.05)
+    m, v = torch.zeros_like(x), torch.zeros_like(x)
+    for step in range(1, 21):
+        grad = torch.randn(3, 5, generator=gen)
+        adam_step(ours, grad, m, v, step, 0.05)
+        theirs.grad = grad.clone()
+        opt.step()
+    torch.testing.assert_close(ours, theirs.detach(), rtol=1e-6, atol=1e-7)

@@ -347,3 +347,94 @@ def test_flatten_gives_one_float64_row_per_example() -> None:
 def test_flattened_activations_feed_the_measures() -> None:
     acts = gaussian(72, 30, 2 * 4 * 4).reshape(30, 2, 4, 4)
     assert linear_cka(flatten(acts), flatten(acts)) == pytest.approx(1.0, abs=1e-10)
+
+
+# ------------------------------------------------------------ one representation against many (reuse)
+
+
+def related(seed: int, n: int, p: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """x (n, p) and y (n, q): y a noisy anisotropic linear map of x, every measure strictly in (0, 1)."""
+    x = gaussian(seed, n, p) @ anisotropic(seed + 1, p, low=1e-2)
+    y = x @ gaussian(seed + 2, p, q) + 0.5 * gaussian(seed + 3, n, q)
+    return x, y
+
+
+# (n, p, q): both Gram form (p, q >= n), both feature form, and one of each
+SHAPES = [(40, 64, 80), (120, 10, 30), (50, 8, 70), (50, 70, 8)]
+
+
+@pytest.mark.parametrize(("n", "p", "q"), SHAPES)
+@pytest.mark.parametrize("keep", [0.9, 0.99, 1.0])
+def test_svcca_from_kept_bases_equals_svcca(n: int, p: int, q: int, keep: float) -> None:
+    x, y = related(n + p, n, p, q)
+    qx, qy = sim.kept_basis(x, keep), sim.kept_basis(y, keep)
+    _, kx, ky = svcca_components(x, y, keep)
+    assert (qx.shape, qy.shape) == ((n, kx), (n, ky))
+    np.testing.assert_allclose(qx.T @ qx, np.eye(kx), atol=1e-12)
+    assert sim.svcca_from_bases(qx, qy) == svcca(x, y, keep)
+    assert 0.0 < svcca(x, y, keep) < 1.0 or keep == 1.0
+
+
+@pytest.mark.parametrize(("n", "p", "q"), SHAPES)
+def test_cka_from_sides_equals_the_pairwise_functions(n: int, p: int, q: int) -> None:
+    x, y = related(n * p, n, p, q)
+    a, b = sim.cka_side(x), sim.cka_side(y)
+    assert (a.gram is not None, b.gram is not None) == (p >= n, q >= n)  # the smaller of the two stores
+    linear, debiased = sim.cka_between(a, b)
+    assert abs(linear - linear_cka(x, y)) < 1e-10
+    assert abs(debiased - debiased_linear_cka(x, y)) < 1e-10
+    assert 0.0 < linear < 1.0
+    assert sim.cka_between(b, a) == pytest.approx((linear, debiased), abs=1e-12)
+    assert sim.cka_between(a, a) == pytest.approx((1.0, 1.0), abs=1e-12)
+
+
+def test_compare_of_summaries_gives_all_three_measures() -> None:
+    x, y = related(5, 60, 90, 12)
+    result = sim.compare(sim.summarize(x, 0.95), sim.summarize(y, 0.95))
+    assert abs(result.linear_cka - linear_cka(x, y)) < 1e-10
+    assert abs(result.debiased_cka - debiased_linear_cka(x, y)) < 1e-10
+    assert result.svcca == svcca(x, y, 0.95)
+    _, kx, ky = svcca_components(x, y, 0.95)
+    assert (result.svcca_dims_x, result.svcca_dims_y) == (kx, ky)
+    assert sim.summarize(x).width == 90
+
+
+def test_reuse_of_a_constant_representation_gives_nan_and_no_basis() -> None:
+    x = gaussian(0, 30, 5)
+    flat = np.full((30, 50), 0.1)
+    summary = sim.summarize(flat)
+    assert summary.basis.shape == (30, 0) and summary.cka.constant
+    result = sim.compare(sim.summarize(x), summary)
+    assert np.isnan([result.linear_cka, result.debiased_cka, result.svcca]).all()
+    assert (result.svcca_dims_x, result.svcca_dims_y) == (5, 0)
+
+
+def test_reuse_rejects_what_the_pairwise_functions_reject() -> None:
+    with pytest.raises(ValueError, match="keep must be in"):
+        sim.kept_basis(gaussian(0, 10, 3), 0.0)
+    with pytest.raises(ValueError, match="non-finite"):
+        sim.cka_side(np.array([[1.0], [np.nan], [0.0], [2.0]]))
+    with pytest.raises(ValueError, match="at least 4 examples"):
+        sim.cka_side(gaussian(0, 3, 2))
+    with pytest.raises(ValueError, match="different numbers of examples: 10 and 12"):
+        sim.cka_between(sim.cka_side(gaussian(0, 10, 3)), sim.cka_side(gaussian(0, 12, 3)))
+    with pytest.raises(ValueError, match="same rows"):
+        sim.svcca_from_bases(np.zeros((10, 2)), np.zeros((12, 2)))
+
+
+def test_reusing_sides_is_faster_than_pairwise_cka_for_many_pairs() -> None:
+    """The stage's case: five members' conv inputs (p > n), every pair compared."""
+    import time
+
+    members = [gaussian(seed, 300, 1500) for seed in range(5)]
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    start = time.perf_counter()
+    for i, j in pairs:
+        linear_cka(members[i], members[j]), debiased_linear_cka(members[i], members[j])
+    pairwise = time.perf_counter() - start
+    start = time.perf_counter()
+    sides = [sim.cka_side(m) for m in members]
+    for i, j in pairs:
+        sim.cka_between(sides[i], sides[j])
+    reused = time.perf_counter() - start
+    assert reused < pairwise / 2, (reused, pairwise)

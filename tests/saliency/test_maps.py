@@ -9,7 +9,7 @@ from pipeline.compression.quantization import quantize
 from pipeline.config import QuantSpec
 from pipeline.models import build_model
 from pipeline.models.member import Member
-from pipeline.saliency.maps import METHODS, last_conv, normalize_maps, saliency_maps, sample_indices
+from pipeline.saliency.maps import METHODS, last_conv, normalize_maps, saliency_maps
 
 
 def linear_model(weights: torch.Tensor) -> nn.Module:
@@ -91,10 +91,3 @@ def test_unknown_method_lists_the_allowed_ones() -> None:
         ValueError, match=r"unknown saliency method 'lime'; allowed: gradient, integrated_gradients"
     ):
         saliency_maps(member(), images(1, side=16), torch.tensor([0]), "lime")
-
-
-def test_sample_is_fixed_sorted_and_without_repeats() -> None:
-    a = sample_indices(10_000, 64, seed=0)
-    assert np.array_equal(a, sample_indices(10_000, 64, seed=0))
-    assert a.size == 64 and np.all(np.diff(a) > 0)
-    assert sample_indices(10, 64, seed=0).tolist() == list(range(10))

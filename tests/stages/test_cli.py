@@ -12,8 +12,13 @@ import yaml
 from ..conftest import REPO
 from ..test_config import with_change
 
+STAGES = [
+    *("download", "train", "compress", "predict", "stats", "pie"),
+    *("saliency", "robustness", "representations", "report"),
+]
 
-@pytest.mark.parametrize("stage", ["download", "train", "compress", "predict", "stats", "pie", "report"])
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str) -> None:
     """A stage given bad params fails before any work: exit 2, one line on stderr, no output file."""
     params = tmp_path / "params.yaml"
@@ -40,6 +45,9 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             str(tmp_path / "s.json"),
             "--pie",
             str(tmp_path / "p.json"),
+            *("--saliency", str(tmp_path / "{config}-s.json")),
+            *("--robustness", str(tmp_path / "{config}-r.json")),
+            *("--representations", str(tmp_path / "{config}-e.json")),
             "--out",
             str(out / "metrics.json"),
         ],
@@ -81,6 +89,12 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             "--out",
             str(out),
         ],
+        "saliency": members_args(tmp_path, out),
+        "representations": members_args(tmp_path, out),
+        "robustness": [
+            *("--config", "dense", "--data", str(tmp_path)),
+            *("--predictions", str(tmp_path / "{config}-{view}-{seed}.parquet"), "--out", str(out)),
+        ],
     }[stage]
     result = subprocess.run(
         [sys.executable, "-m", f"pipeline.stages.{stage}", "--params", str(params), *args],
@@ -93,3 +107,12 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
     lines = result.stderr.strip().splitlines()
     assert lines == [f"error: {params}: train.epochs: must be >= 1 and <= 1000, got -3"]
     assert not out.exists() and not (tmp_path / "raw").exists()
+
+
+def members_args(tmp_path: Path, out: Path) -> list[str]:
+    """The arguments of the stages that compare the config's members with the dense ones."""
+    return [
+        *("--config", "dense", "--data", str(tmp_path / "none")),
+        *("--members", str(tmp_path / "{seed}.safetensors"), "--dense", str(tmp_path / "{seed}.safetensors")),
+        *("--out", str(out)),
+    ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.stages.report import STATS_KEYS, config_metrics, size_metrics
+from pipeline.stages.report import STATS_KEYS, beyond_accuracy, config_metrics, size_metrics
 
 
 def test_size_metrics_are_member_means() -> None:
@@ -25,3 +25,20 @@ def test_dense_has_no_pies() -> None:
         config_metrics({"members": [{"size_ratio": 1.0, "sparsity": 0.0}]}, stats, None)["pie_fraction"]
         == 0.0
     )
+
+
+def test_beyond_accuracy_takes_each_number_and_its_reference() -> None:
+    saliency = {"mad": 0.06, "noise_floor": {"mad": 0.14}}
+    robustness = {"mce": 1.02, "relative_mce": 0.97, "mean_top1": 0.7, "mean_pie_rate": 0.02}
+    representations = {"cka_last": 0.98, "layers": [{"floor_linear_cka": 0.5}, {"floor_linear_cka": 0.9}]}
+    m = beyond_accuracy(saliency, robustness, representations)
+    assert m == {
+        "saliency_mad": 0.06,
+        "saliency_mad_floor": 0.14,
+        "mce": 1.02,
+        "relative_mce": 0.97,
+        "corrupted_top1": 0.7,
+        "corrupted_pie_rate": 0.02,
+        "cka_last": 0.98,
+        "cka_last_floor": 0.9,
+    }

@@ -1,0 +1,266 @@
+"""The ``saliency`` stage on a tiny study: untrained small CNNs on the synthetic dataset, a pruned and two
+quantized variants of each, three seeds."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from pipeline.compression.members import load_member
+from pipeline.compression.quantization import quantize
+from pipeline.config import (
+    CompressConfig,
+    CompressionConfig,
+    ConfigError,
+    PopulationConfig,
+    PruneSpec,
+    QuantSpec,
+    SaliencyConfig,
+    to_dict,
+)
+from pipeline.data.prepare import Prepared
+from pipeline.io.checkpoints import save_checkpoint
+from pipeline.io.prepared import save_prepared
+from pipeline.models import build_model
+from pipeline.models.member import Member
+from pipeline.saliency.maps import saliency_maps
+from pipeline.saliency.metrics import compare
+from pipeline.sampling import sample_indices
+from pipeline.stages import saliency as saliency_stage
+
+from ..conftest import tiny_params
+
+SEEDS = (0, 1, 2)
+SAMPLE = 12
+INT8 = QuantSpec(method="int8_static", calibration_size=64)
+FP16 = QuantSpec(method="fp16")
+CONFIGS = {
+    "dense": CompressionConfig(),
+    "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5)),
+    "int8_static": CompressionConfig(quantize=INT8),
+    "fp16": CompressionConfig(quantize=FP16),
+}
+MEMBERS = "compress/{config}/seed_{{seed}}.safetensors"
+
+
+def dense_member(seed: int) -> Member:
+    torch.manual_seed(seed)
+    return Member(build_model("small_cnn", 1, 4, 16), torch.tensor([0.5]), torch.tensor([0.25])).eval()
+
+
+def pruned(model: Member) -> Member:
+    """Half of every weight tensor zeroed, smallest magnitudes first (a stand-in for the pruner)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("weight") and p.dim() > 1:
+                p[p.abs() <= p.abs().median()] = 0.0
+    return model
+
+
+def meta_of(seed: int, data: Prepared, config: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "format": 1,
+        "kind": "dense" if config == "dense" else "compressed",
+        "arch": "small_cnn",
+        "seed": seed,
+        "num_classes": data.num_classes,
+        "image_shape": list(data.image_shape),
+        "class_names": list(data.class_names),
+    }
+    return meta if config == "dense" else meta | {"config": config, "compression": to_dict(CONFIGS[config])}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory, tiny_data: Prepared) -> Path:
+    """Prepared data, members of every config and seed, and a params file under one folder."""
+    root = tmp_path_factory.mktemp("saliency")
+    save_prepared(root / "prepared", tiny_data)
+    calibration = torch.from_numpy(tiny_data.train.images[:64]).float() / 255.0
+    for seed in SEEDS:
+        models = {
+            "dense": dense_member(seed),
+            "magnitude_50": pruned(dense_member(seed)),
+            "int8_static": quantize(dense_member(seed), calibration, INT8),
+            "fp16": quantize(dense_member(seed), None, FP16),
+        }
+        for config, model in models.items():
+            path = root / MEMBERS.format(config=config).format(seed=seed)
+            save_checkpoint(path, model.state_dict(), meta_of(seed, tiny_data, config))
+    write_params(root / "params.yaml", SaliencyConfig(sample_size=SAMPLE, examples=2))
+    return root
+
+
+def write_params(path: Path, saliency: SaliencyConfig, seeds: tuple[int, ...] = SEEDS) -> Path:
+    params = dataclasses.replace(
+        tiny_params(),
+        population=PopulationConfig(seeds=seeds),
+        compress=CompressConfig(configs=CONFIGS),
+        saliency=saliency,
+    )
+    path.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
+    return path
+
+
+def run_stage(root: Path, config: str, out: Path, params: Path | None = None) -> Path:
+    args = argparse.Namespace(
+        params=str(params or root / "params.yaml"),
+        config=config,
+        data=str(root / "prepared"),
+        members=str(root / MEMBERS.format(config=config)),
+        dense=str(root / MEMBERS.format(config="dense")),
+        out=str(out),
+    )
+    saliency_stage.main(args)
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def summary_of(out: Path) -> dict[str, Any]:
+    return dict(json.loads((out / "summary.json").read_text()))
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_dense_config_compares_the_dense_members_with_themselves(study: Path, tmp_path: Path) -> None:
+    out = run_stage(study, "dense", tmp_path / "dense")
+    summary = summary_of(out)
+    assert list(summary) == [
+        *("config", "method", "sample_size", "members", "straight_through", "note"),
+        *("mad", "signed", "spearman", "top_overlap", "per_seed", "noise_floor", "mad_over_floor"),
+    ]
+    assert (summary["config"], summary["method"], summary["sample_size"], summary["members"]) == (
+        "dense",
+        "gradient",
+        SAMPLE,
+        len(SEEDS),
+    )
+    assert summary["mad"] == 0.0 and summary["signed"] == 0.0
+    assert summary["spearman"] == 1.0 and summary["top_overlap"] == 1.0
+    assert summary["straight_through"] is False and "exact gradients" in summary["note"]
+    assert [s["seed"] for s in summary["per_seed"]] == list(SEEDS)
+    floor = summary["noise_floor"]
+    assert floor["pairs"] == len(SEEDS) * (len(SEEDS) - 1) // 2 and floor["mad"] > 0
+    assert summary["mad_over_floor"] == 0.0
+    rows = read_csv(out / "per_image.csv")
+    assert len(rows) == len(SEEDS) * SAMPLE and all(float(r["mad"]) == 0.0 for r in rows)
+    pairs = read_csv(out / "floor.csv")
+    assert [(int(r["seed_a"]), int(r["seed_b"])) for r in pairs] == [(0, 1), (0, 2), (1, 2)]
+    assert np.mean([float(r["mad"]) for r in pairs]) == pytest.approx(floor["mad"], rel=1e-6)
+
+
+def test_pruned_members_match_compare_by_hand(study: Path, tmp_path: Path, tiny_data: Prepared) -> None:
+    out = run_stage(study, "magnitude_50", tmp_path / "pruned")
+    summary = summary_of(out)
+    assert summary["mad"] > 0 and summary["spearman"] < 1 and summary["straight_through"] is False
+    assert summary["mad_over_floor"] == pytest.approx(summary["mad"] / summary["noise_floor"]["mad"])
+
+    ids = sample_indices(len(tiny_data.test), SAMPLE, 0)
+    images = torch.from_numpy(tiny_data.test.images[ids]).float() / 255.0
+    targets = torch.from_numpy(tiny_data.test.labels[ids])
+    seed = SEEDS[1]
+    maps = [
+        saliency_maps(load_member(study / MEMBERS.format(config=c).format(seed=seed))[0], images, targets)
+        for c in ("dense", "magnitude_50")
+    ]
+    expected = compare(*maps)
+    rows = [r for r in read_csv(out / "per_image.csv") if int(r["seed"]) == seed]
+    assert [int(r["example_id"]) for r in rows] == ids.tolist()
+    assert [r["label_name"] for r in rows] == [tiny_data.class_names[c] for c in targets]
+    for name in saliency_stage.METRICS:
+        np.testing.assert_allclose([float(r[name]) for r in rows], expected[name], rtol=1e-6)
+        assert summary["per_seed"][1][name] == pytest.approx(float(np.mean(expected[name])), rel=1e-6)
+
+
+@pytest.mark.parametrize(("config", "through"), [("int8_static", True), ("fp16", False)])
+def test_straight_through_only_for_integer_quantization(
+    study: Path, tmp_path: Path, config: str, through: bool
+) -> None:
+    summary = summary_of(run_stage(study, config, tmp_path / config))
+    assert summary["straight_through"] is through
+    assert ("straight-through" in summary["note"]) is through
+    assert summary["mad"] > 0
+
+
+def test_examples_png_and_byte_identical_reruns(study: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = run_stage(study, "int8_static", tmp_path / "q")
+    first = contents(out)
+    assert sorted(first) == ["examples.png", "floor.csv", "per_image.csv", "summary.json"]
+    with Image.open(out / "examples.png") as png:
+        width = 4 * saliency_stage.PANEL_INCHES * saliency_stage.DPI
+        height = (2 * saliency_stage.PANEL_INCHES + saliency_stage.TITLE_INCHES) * saliency_stage.DPI
+        assert png.size == (width, height)
+        assert "Software" not in png.info
+    assert contents(run_stage(study, "int8_static", out)) == first
+
+
+def test_no_examples_no_png(study: Path, tmp_path: Path) -> None:
+    params = write_params(tmp_path / "params.yaml", SaliencyConfig(sample_size=4, examples=0))
+    out = run_stage(study, "magnitude_50", tmp_path / "out", params)
+    assert sorted(contents(out)) == ["floor.csv", "per_image.csv", "summary.json"]
+
+
+def test_single_seed_has_no_noise_floor(study: Path, tmp_path: Path) -> None:
+    params = write_params(tmp_path / "params.yaml", SaliencyConfig(sample_size=4, examples=0), seeds=(1,))
+    out = run_stage(study, "magnitude_50", tmp_path / "out", params)
+    text = (out / "summary.json").read_text()
+    assert "NaN" not in text
+    summary = json.loads(text)
+    assert summary["noise_floor"] == {
+        "pairs": 0,
+        "mad": None,
+        "signed": None,
+        "spearman": None,
+        "top_overlap": None,
+    }
+    assert summary["mad_over_floor"] is None and summary["members"] == 1
+    assert read_csv(out / "floor.csv") == []
+
+
+def test_unknown_config_lists_the_defined_ones(study: Path, tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="no config named 'nope'; defined: dense, magnitude_50, int8_static, fp16"
+    ):
+        run_stage(study, "nope", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_leaves_the_previous_outputs(study: Path, tmp_path: Path) -> None:
+    out = run_stage(study, "fp16", tmp_path / "out")
+    before = contents(out)
+    last = study / MEMBERS.format(config="fp16").format(seed=SEEDS[-1])
+    moved = last.with_suffix(".away")
+    last.rename(moved)
+    try:
+        with pytest.raises(FileNotFoundError):
+            run_stage(study, "fp16", out)
+    finally:
+        moved.rename(last)
+    assert contents(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left behind
+
+
+def test_mean_metrics_skips_undefined_values() -> None:
+    groups = [
+        {name: np.array([0.5, np.nan]) for name in saliency_stage.METRICS},
+        {name: np.array([1.0]) for name in saliency_stage.METRICS},
+    ]
+    assert saliency_stage.mean_metrics(groups) == dict.fromkeys(saliency_stage.METRICS, 0.75)
+    assert saliency_stage.mean_metrics([]) == dict.fromkeys(saliency_stage.METRICS, None)
+    assert saliency_stage.seed_pairs([3, 1, 2]) == [(3, 1), (3, 2), (1, 2)]
