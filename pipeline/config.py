@@ -113,7 +113,7 @@ DEVICES = ("cpu", "cuda")
 class TrainConfig:
     """The recipe that trains one dense member."""
 
-    epochs: int = option(6, doc="passes over the training split", ge=1, le=1000)
+    epochs: int = option(4, doc="passes over the training split", ge=1, le=1000)
     batch_size: int = option(256, doc="images per optimizer step", ge=1, le=65536)
     optimizer: str = option("sgd", doc="sgd (Nesterov momentum) or adamw", choices=lambda: OPTIMIZERS)
     lr: float = option(0.1, doc="peak learning rate", gt=0.0, le=10.0)
@@ -323,7 +323,7 @@ class RobustnessConfig:
         (1, 3, 5), doc="severities to run, each in 1..5", ge=1, le=5, nonempty=True, unique=True
     )
     sample_size: int = option(
-        200, doc="test images in each corrupted view, a fixed seeded sample (0: the whole test split)", ge=0
+        100, doc="test images in each corrupted view, a fixed seeded sample (0: the whole test split)", ge=0
     )
     seed: int = option(0, doc="seed of that sample and of the corruptions' randomness", ge=0)
 

@@ -1,4 +1,4 @@
-"""dvc.yaml, params.yaml and the config dataclasses stay in agreement."""
+"""The dvc.yaml files, params.yaml and the config dataclasses stay in agreement."""
 
 from __future__ import annotations
 
@@ -13,12 +13,30 @@ from pipeline.config import Params
 
 from .conftest import REPO
 
-DVC = yaml.safe_load((REPO / "dvc.yaml").read_text())
+FAMILIES = ("compress", "predict", "saliency", "robustness", "representations")  # stages/<family>/dvc.yaml
+FILES = {"": REPO / "dvc.yaml"} | {family: REPO / "stages" / family / "dvc.yaml" for family in FAMILIES}
+LOADED = {key: yaml.safe_load(path.read_text()) for key, path in FILES.items()}
+DVC = LOADED[""] | {"stages": {name: s for raw in LOADED.values() for name, s in raw["stages"].items()}}
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 
 
 def stage_bodies() -> dict[str, dict[str, Any]]:
     return {name: stage.get("do", stage) for name, stage in DVC["stages"].items()}
+
+
+def test_every_dvc_yaml_is_known() -> None:
+    found = {p.relative_to(REPO) for p in REPO.glob("**/dvc.yaml") if ".venv" not in p.parts}
+    assert found == {p.relative_to(REPO) for p in FILES.values()}
+
+
+def test_each_family_file_holds_its_stage_and_works_from_the_root() -> None:
+    """A family's dvc.yaml templates from the root params.yaml and runs its commands at the root."""
+    for family in FAMILIES:
+        raw = LOADED[family]
+        assert list(raw["stages"]) == [family] and raw["vars"] == ["../../params.yaml"]
+        stage = raw["stages"][family]
+        assert stage.get("wdir", stage.get("do", {}).get("wdir")) == "../.."
+    assert not set(FAMILIES) & set(LOADED[""]["stages"])
 
 
 def lookup(raw: dict[str, Any], dotted: str) -> Any:
@@ -46,11 +64,11 @@ def test_per_config_stages_declare_only_their_own_config() -> None:
     """Adding or changing one config must not invalidate the other configs' stages."""
     compress = DVC["stages"]["compress"]
     assert compress["matrix"] == {"config": "${compress.configs}", "seed": "${population.seeds}"}
-    assert "compress.configs.${item.config}" in compress["params"]
-    assert not any(p in ("compress", "compress.configs") for p in compress["params"])
-    predict = DVC["stages"]["predict"]
-    assert predict["foreach"] == "${compress.configs}"
-    assert not any(p.startswith("compress") for p in predict["do"]["params"])
+    assert compress["params"] == ["compress.configs.${item.config}"]
+    for family in FAMILIES[1:]:
+        stage = DVC["stages"][family]
+        assert stage["foreach"] == "${compress.configs}", family
+        assert not any(p.startswith("compress") for p in stage["do"]["params"]), family
 
 
 def test_every_stage_has_a_thin_entry_point_of_its_name() -> None:

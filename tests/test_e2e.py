@@ -26,7 +26,7 @@ from .conftest import REPO, tiny_params
 pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
-COPIED = ["pipeline", "dvc.yaml", ".gitignore", "data/.gitkeep", "pyproject.toml"]
+COPIED = ["pipeline", "dvc.yaml", "stages", ".gitignore", "data/.gitkeep", "pyproject.toml"]
 
 
 def env() -> dict[str, str]:
@@ -55,8 +55,8 @@ FAN_IN = {"stats", "pie", "report"}  # cheap stages over every config: they reru
 
 
 def ran(out: str) -> set[str]:
-    """The stages a dvc command ran, from its "Running stage 'x':" lines."""
-    return set(re.findall(r"Running stage '([^']+)'", out))
+    """The stages a dvc command ran, from its "Running stage '[stages/<family>/dvc.yaml:]x':" lines."""
+    return {name.rpartition(":")[2] for name in re.findall(r"Running stage '([^']+)'", out)}
 
 
 PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # the @config stages
@@ -85,9 +85,9 @@ def restore(repo: Path) -> None:
 
 
 def lock_hashes(repo: Path) -> dict[str, str]:
-    """Output path -> md5 recorded in dvc.lock."""
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    return {o["path"]: o["md5"] for stage in lock["stages"].values() for o in stage.get("outs", [])}
+    """Output path -> md5 recorded in every dvc.lock."""
+    locks = [yaml.safe_load(p.read_text()) for p in [repo / "dvc.lock", *repo.glob("stages/*/dvc.lock")]]
+    return {o["path"]: o["md5"] for lock in locks for s in lock["stages"].values() for o in s.get("outs", [])}
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,8 @@ def test_push_clone_pull_gives_a_clean_status(study: Path, tmp_path: Path) -> No
 def test_forced_rerun_gives_byte_identical_checkpoints(study: Path) -> None:
     before = lock_hashes(study)
     stages = ("train@1", "compress@magnitude_50-1", "compress@int8_static-1")
-    out = sh(study, "dvc", "repro", "-f", "-s", *stages)
+    targets = [s if s.startswith("train") else f"stages/compress/dvc.yaml:{s}" for s in stages]
+    out = sh(study, "dvc", "repro", "-f", "-s", *targets)
     assert ran(out) == set(stages)
     assert lock_hashes(study) == before
 
