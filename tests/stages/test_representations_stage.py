@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -19,39 +18,23 @@ import torch
 import yaml
 
 from pipeline.compression.members import load_member
-from pipeline.compression.quantization import quantize
 from pipeline.config import (
-    CompressConfig,
-    CompressionConfig,
     ConfigError,
-    PopulationConfig,
-    PruneSpec,
-    QuantSpec,
     RepresentationsConfig,
-    to_dict,
 )
 from pipeline.data.prepare import Prepared
-from pipeline.io.checkpoints import save_checkpoint
-from pipeline.io.prepared import save_prepared
-from pipeline.models import build_model
-from pipeline.models.member import Member
 from pipeline.representations.layers import capture
 from pipeline.representations.similarity import linear_cka
 from pipeline.sampling import sample_indices
 from pipeline.stages import representations as stage
 
-from ..conftest import tiny_params
+from . import fake_members
+from .fake_members import MEMBERS, write_study
 
 SEEDS = (0, 1, 2)
 SAMPLE = 48
 LAYERS = {"net.features.1.0": 16 * 8 * 8, "net.head.1": 32 * 4 * 4, "net.classifier": 128, "logits": 4}
-INT8 = QuantSpec(method="int8_static", calibration_size=64)
-CONFIGS = {
-    "dense": CompressionConfig(),
-    "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5)),
-    "int8_static": CompressionConfig(quantize=INT8),
-}
-MEMBERS = "compress/{config}/seed_{{seed}}.safetensors"
+CONFIGS = {name: cfg for name, cfg in fake_members.CONFIGS.items() if name != "fp16"}
 REPRESENTATIONS = RepresentationsConfig(sample_size=SAMPLE, units=2, steps=4)
 SUMMARY_KEYS = ["config", "sample_size", "members", "flatten", "layers", "cka_last", "activation_max"]
 LAYER_KEYS = [
@@ -64,74 +47,21 @@ ACTIVATION_KEYS = [
 ]
 
 
-def dense_member(seed: int) -> Member:
-    torch.manual_seed(seed)
-    return Member(build_model("small_cnn", 1, 4, 16), torch.tensor([0.5]), torch.tensor([0.25])).eval()
-
-
-def pruned(model: Member) -> Member:
-    """Half of every weight tensor zeroed, smallest magnitudes first (a stand-in for the pruner)."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("weight") and p.dim() > 1:
-                p[p.abs() <= p.abs().median()] = 0.0
-    return model
-
-
-def meta_of(seed: int, data: Prepared, config: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "format": 1,
-        "kind": "dense" if config == "dense" else "compressed",
-        "arch": "small_cnn",
-        "seed": seed,
-        "num_classes": data.num_classes,
-        "image_shape": list(data.image_shape),
-        "class_names": list(data.class_names),
-    }
-    return meta if config == "dense" else meta | {"config": config, "compression": to_dict(CONFIGS[config])}
-
-
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory, tiny_data: Prepared) -> Path:
     """Prepared data, members of every config and seed, and a params file under one folder."""
     root = tmp_path_factory.mktemp("representations")
-    save_prepared(root / "prepared", tiny_data)
-    calibration = torch.from_numpy(tiny_data.train.images[:64]).float() / 255.0
-    for seed in SEEDS:
-        models = {
-            "dense": dense_member(seed),
-            "magnitude_50": pruned(dense_member(seed)),
-            "int8_static": quantize(dense_member(seed), calibration, INT8),
-        }
-        for config, model in models.items():
-            path = root / MEMBERS.format(config=config).format(seed=seed)
-            save_checkpoint(path, model.state_dict(), meta_of(seed, tiny_data, config))
+    write_study(root, tiny_data, SEEDS, CONFIGS)
     write_params(root / "params.yaml", REPRESENTATIONS)
     return root
 
 
 def write_params(path: Path, cfg: RepresentationsConfig, seeds: tuple[int, ...] = SEEDS) -> Path:
-    params = dataclasses.replace(
-        tiny_params(),
-        population=PopulationConfig(seeds=seeds),
-        compress=CompressConfig(configs=CONFIGS),
-        representations=cfg,
-    )
-    path.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
-    return path
+    return fake_members.write_params(path, CONFIGS, seeds, representations=cfg)
 
 
 def run_stage(root: Path, config: str, out: Path, params: Path | None = None) -> Path:
-    args = argparse.Namespace(
-        params=str(params or root / "params.yaml"),
-        config=config,
-        data=str(root / "prepared"),
-        members=str(root / MEMBERS.format(config=config)),
-        dense=str(root / MEMBERS.format(config="dense")),
-        out=str(out),
-    )
-    stage.main(args)
-    return out
+    return fake_members.run_stage(stage, root, config, out, params)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

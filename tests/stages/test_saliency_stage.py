@@ -3,9 +3,7 @@ quantized variants of each, three seeds."""
 
 from __future__ import annotations
 
-import argparse
 import csv
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,114 +11,40 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from pipeline.compression.members import load_member
-from pipeline.compression.quantization import quantize
 from pipeline.config import (
-    CompressConfig,
-    CompressionConfig,
     ConfigError,
-    PopulationConfig,
-    PruneSpec,
-    QuantSpec,
     SaliencyConfig,
-    to_dict,
 )
 from pipeline.data.prepare import Prepared
-from pipeline.io.checkpoints import save_checkpoint
-from pipeline.io.prepared import save_prepared
-from pipeline.models import build_model
-from pipeline.models.member import Member
 from pipeline.saliency.maps import saliency_maps
 from pipeline.saliency.metrics import compare
 from pipeline.sampling import sample_indices
 from pipeline.stages import saliency as saliency_stage
 
-from ..conftest import tiny_params
+from . import fake_members
+from .fake_members import CONFIGS, MEMBERS, write_study
 
 SEEDS = (0, 1, 2)
 SAMPLE = 12
-INT8 = QuantSpec(method="int8_static", calibration_size=64)
-FP16 = QuantSpec(method="fp16")
-CONFIGS = {
-    "dense": CompressionConfig(),
-    "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5)),
-    "int8_static": CompressionConfig(quantize=INT8),
-    "fp16": CompressionConfig(quantize=FP16),
-}
-MEMBERS = "compress/{config}/seed_{{seed}}.safetensors"
-
-
-def dense_member(seed: int) -> Member:
-    torch.manual_seed(seed)
-    return Member(build_model("small_cnn", 1, 4, 16), torch.tensor([0.5]), torch.tensor([0.25])).eval()
-
-
-def pruned(model: Member) -> Member:
-    """Half of every weight tensor zeroed, smallest magnitudes first (a stand-in for the pruner)."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("weight") and p.dim() > 1:
-                p[p.abs() <= p.abs().median()] = 0.0
-    return model
-
-
-def meta_of(seed: int, data: Prepared, config: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "format": 1,
-        "kind": "dense" if config == "dense" else "compressed",
-        "arch": "small_cnn",
-        "seed": seed,
-        "num_classes": data.num_classes,
-        "image_shape": list(data.image_shape),
-        "class_names": list(data.class_names),
-    }
-    return meta if config == "dense" else meta | {"config": config, "compression": to_dict(CONFIGS[config])}
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory, tiny_data: Prepared) -> Path:
     """Prepared data, members of every config and seed, and a params file under one folder."""
     root = tmp_path_factory.mktemp("saliency")
-    save_prepared(root / "prepared", tiny_data)
-    calibration = torch.from_numpy(tiny_data.train.images[:64]).float() / 255.0
-    for seed in SEEDS:
-        models = {
-            "dense": dense_member(seed),
-            "magnitude_50": pruned(dense_member(seed)),
-            "int8_static": quantize(dense_member(seed), calibration, INT8),
-            "fp16": quantize(dense_member(seed), None, FP16),
-        }
-        for config, model in models.items():
-            path = root / MEMBERS.format(config=config).format(seed=seed)
-            save_checkpoint(path, model.state_dict(), meta_of(seed, tiny_data, config))
+    write_study(root, tiny_data, SEEDS, CONFIGS)
     write_params(root / "params.yaml", SaliencyConfig(sample_size=SAMPLE, examples=2))
     return root
 
 
 def write_params(path: Path, saliency: SaliencyConfig, seeds: tuple[int, ...] = SEEDS) -> Path:
-    params = dataclasses.replace(
-        tiny_params(),
-        population=PopulationConfig(seeds=seeds),
-        compress=CompressConfig(configs=CONFIGS),
-        saliency=saliency,
-    )
-    path.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
-    return path
+    return fake_members.write_params(path, CONFIGS, seeds, saliency=saliency)
 
 
 def run_stage(root: Path, config: str, out: Path, params: Path | None = None) -> Path:
-    args = argparse.Namespace(
-        params=str(params or root / "params.yaml"),
-        config=config,
-        data=str(root / "prepared"),
-        members=str(root / MEMBERS.format(config=config)),
-        dense=str(root / MEMBERS.format(config="dense")),
-        out=str(out),
-    )
-    saliency_stage.main(args)
-    return out
+    return fake_members.run_stage(saliency_stage, root, config, out, params)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
