@@ -15,7 +15,8 @@ from torch import nn
 
 from pipeline.config import PruneSpec, TrainConfig
 from pipeline.progress import progress
-from pipeline.training.loop import TrainData, batch_indices, make_optimizer, make_schedule, train_step
+from pipeline.training.loop import TrainData, batch_indices, train_step
+from pipeline.training.optim import Optimizer
 
 # Fine-tuning draws its own shuffling stream: the member's seed offset, so it does not replay training's.
 SEED_OFFSET = 1_000_003
@@ -40,8 +41,7 @@ def finetune(
     n = data.train_labels.shape[0]
     total = finetune_steps(spec, n, train_cfg.batch_size)
     cfg = dataclasses.replace(train_cfg, lr=spec.lr, schedule="cosine")
-    optimizer = make_optimizer(model, cfg)
-    schedule = make_schedule(optimizer, cfg, total)
+    optimizer = Optimizer(model, cfg, total)
     generator = torch.Generator().manual_seed(seed + SEED_OFFSET)
     model.to(memory_format=torch.channels_last)  # the fast layout of CPU convolutions, as in training
     model.train()
@@ -51,7 +51,7 @@ def finetune(
     while step < total:
         for index in batch_indices(n, cfg.batch_size, generator):
             loss, _ = train_step(
-                model, data.train_images[index], data.train_labels[index], cfg, optimizer, schedule, generator
+                model, data.train_images[index], data.train_labels[index], cfg, optimizer, generator
             )
             after_step(step)
             losses.append(float(loss))

@@ -18,6 +18,7 @@ from torch import nn
 from pipeline.config import TrainConfig
 from pipeline.data.prepare import Prepared
 from pipeline.progress import progress
+from pipeline.training.optim import Optimizer
 
 
 @dataclass(frozen=True)
@@ -73,28 +74,6 @@ def random_shift(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch
     return padded[batch, channel, rows, cols]
 
 
-def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    params = model.parameters()
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(
-            params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.momentum > 0, weight_decay=cfg.weight_decay
-        )
-    return torch.optim.AdamW(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
-
-
-def make_schedule(
-    optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """Per-step schedule over ``steps`` optimizer steps."""
-    if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=cfg.lr, total_steps=steps, pct_start=cfg.warmup_fraction
-        )
-    if cfg.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-
-
 def to_input(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 (B, C, H, W) -> float [0, 1] on ``device``, channels-last (faster convolutions on CPU)."""
     x = images.to(device, non_blocking=True).float().div_(255.0)
@@ -143,8 +122,7 @@ def train_step(
     images: torch.Tensor,
     labels: torch.Tensor,
     cfg: TrainConfig,
-    optimizer: torch.optim.Optimizer,
-    schedule: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: Optimizer,
     generator: torch.Generator,
 ) -> tuple[torch.Tensor, int]:
     """One optimizer step on a uint8 batch; returns (detached loss, correct predictions)."""
@@ -153,10 +131,9 @@ def train_step(
     y = labels.to(device)
     logits = model(x)
     loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-    optimizer.zero_grad(set_to_none=True)
+    optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    schedule.step()
     return loss.detach(), int((logits.argmax(1) == y).sum())
 
 
@@ -164,8 +141,7 @@ def train_epoch(
     model: nn.Module,
     data: TrainData,
     cfg: TrainConfig,
-    optimizer: torch.optim.Optimizer,
-    schedule: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: Optimizer,
     generator: torch.Generator,
     desc: str,
 ) -> tuple[float, float, int]:
@@ -176,7 +152,7 @@ def train_epoch(
     steps = max(n // cfg.batch_size, 1)
     for index in progress(batch_indices(n, cfg.batch_size, generator), total=steps, desc=desc):
         loss, right = train_step(
-            model, data.train_images[index], data.train_labels[index], cfg, optimizer, schedule, generator
+            model, data.train_images[index], data.train_labels[index], cfg, optimizer, generator
         )
         loss_sum += loss.double().cpu() * index.shape[0]
         correct += right
@@ -195,15 +171,12 @@ def train_member(
     model.to(memory_format=torch.channels_last)
     generator = torch.Generator().manual_seed(seed)
     steps = cfg.epochs * max(data.train_labels.shape[0] // cfg.batch_size, 1)
-    optimizer = make_optimizer(model, cfg)
-    schedule = make_schedule(optimizer, cfg, steps)
+    optimizer = Optimizer(model, cfg, steps)
     history = []
     for epoch in range(1, cfg.epochs + 1):
-        lr = optimizer.param_groups[0]["lr"]
+        lr = optimizer.lr
         start = time.perf_counter()
-        loss, acc, seen = train_epoch(
-            model, data, cfg, optimizer, schedule, generator, f"epoch {epoch}/{cfg.epochs}"
-        )
+        loss, acc, seen = train_epoch(model, data, cfg, optimizer, generator, f"epoch {epoch}/{cfg.epochs}")
         rate = seen / (time.perf_counter() - start)
         val_loss, val_acc = evaluate(model, data.val_images, data.val_labels, cfg.eval_batch_size)
         record = EpochRecord(epoch, loss, acc, val_loss, val_acc, lr, rate)
