@@ -26,12 +26,27 @@ def signed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (b - a).reshape(a.shape[0], -1).mean(axis=1)
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..P of each row of ``x`` (N, P), ties given the mean of their positions: what
+    ``scipy.stats.rankdata(x, axis=1)`` returns (tests/saliency check it), without importing scipy.stats,
+    which costs 1.5 s in each of a study's saliency processes."""
+    n, p = x.shape
+    order = np.argsort(x, axis=1, kind="stable")
+    ordered = np.take_along_axis(x, order, axis=1)
+    starts = np.ones((n, p), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]  # a new value (tie group) begins; every row starts one
+    group = np.cumsum(starts.ravel()) - 1
+    position = np.tile(np.arange(1, p + 1, dtype=np.float64), n)
+    mean = np.bincount(group, weights=position) / np.bincount(group)
+    ranks = np.empty((n, p), dtype=np.float64)
+    np.put_along_axis(ranks, order, mean[group].reshape(n, p), axis=1)
+    return ranks
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per image; NaN where a map is constant (no ranking to correlate)."""
-    from scipy.stats import rankdata
-
-    ra = rankdata(a.reshape(a.shape[0], -1), axis=1)
-    rb = rankdata(b.reshape(b.shape[0], -1), axis=1)
+    ra = average_ranks(a.reshape(a.shape[0], -1))
+    rb = average_ranks(b.reshape(b.shape[0], -1))
     ra -= ra.mean(axis=1, keepdims=True)
     rb -= rb.mean(axis=1, keepdims=True)
     denom = np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))

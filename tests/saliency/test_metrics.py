@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pipeline.saliency.metrics import compare, mad, signed, spearman, top_overlap
+from pipeline.saliency.metrics import average_ranks, compare, mad, signed, spearman, top_overlap
 
 
 def test_mad_and_signed_by_hand() -> None:
@@ -24,6 +24,15 @@ def test_spearman_matches_scipy_per_image() -> None:
     for n in range(3):
         assert got[n] == pytest.approx(stats.spearmanr(a[n].ravel(), b[n].ravel()).statistic)
     assert np.isnan(spearman(np.zeros((1, 2, 2)), a[:1, :2, :2])[0])
+
+
+def test_average_ranks_equal_scipy_rankdata_bit_for_bit() -> None:
+    rng = np.random.default_rng(1)
+    x = np.round(rng.random((6, 50)), 1)  # many ties
+    x[0] = 0.0  # a constant row: every pixel gets the middle rank
+    x[1] = np.arange(50)[::-1]
+    assert np.array_equal(average_ranks(x), stats.rankdata(x, axis=1))
+    assert average_ranks(np.array([[3.0, 1.0, 3.0, 2.0]])).tolist() == [[3.5, 1.0, 3.5, 2.0]]
 
 
 def test_top_overlap_by_hand() -> None:
