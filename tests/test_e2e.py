@@ -22,6 +22,7 @@ from pipeline.config import to_dict
 from pipeline.io.predictions import read_predictions
 
 from .conftest import REPO, tiny_params
+from .report import parse_html
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +108,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "tiny study")
     out = sh(repo, "dvc", "repro")
-    assert ran(out) == {"download", "train@0", "train@1"} | FAN_IN | cells(CONFIGS, (0, 1))
+    assert ran(out) == {"download", "corrupt", "train@0", "train@1"} | FAN_IN | cells(CONFIGS, (0, 1))
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "run")
     return repo
@@ -206,6 +207,20 @@ def test_metrics_and_plots_are_visible_to_dvc(study: Path) -> None:
     assert "reports/metrics.json" in json.dumps(shown) and "top1_std" in json.dumps(shown)
     plots = sh(study, "dvc", "plots", "show", "--json")
     assert "train_loss" in plots and "val_acc" in plots
+    for field in ("pie_fraction", "floor_linear_cka", "reports/plots/robustness/int8_static.csv"):
+        assert field in plots
+
+
+def test_the_report_page_renders_from_the_run(study: Path) -> None:
+    html = (study / "reports/index.html").read_text(encoding="utf-8")
+    parsed = parse_html(html)
+    assert parsed.problems == [] and html.startswith("<!DOCTYPE html>")
+    assert len(parsed.images) >= 6
+    for src in parsed.images:  # every image the page shows is a file beside it, nothing outside reports/
+        assert (study / "reports" / src).is_file() and not src.startswith(("/", "..", "http"))
+    summary = parsed.tables[0]
+    assert [row[0][1] for row in summary[1:]] == list(CONFIGS)  # every config of params.yaml, in order
+    assert "<script" not in html and "https://" not in html
 
 
 def test_push_clone_pull_gives_a_clean_status(study: Path, tmp_path: Path) -> None:
@@ -247,6 +262,23 @@ def test_changing_a_config_reruns_only_its_stages(study: Path) -> None:
     edit_params(study, change)
     out = sh(study, "dvc", "repro")
     assert ran(out) == cells(("magnitude_50",), (0, 1)) | FAN_IN
+    restore(study)
+
+
+def test_changing_the_corruptions_reruns_only_the_views_their_predictions_and_robustness(study: Path) -> None:
+    def change(raw: dict[str, Any]) -> None:
+        raw["robustness"]["severities"] = [2]
+
+    edit_params(study, change)
+    out = sh(study, "dvc", "repro")
+    again = {f"{stage}@{c}" for stage in ("predict", "robustness") for c in CONFIGS}
+    assert ran(out) == {"corrupt"} | again | FAN_IN
+    assert {p.name for p in (study / "data/corrupted").iterdir()} == {
+        "index.npy",
+        "views.json",
+        "gaussian_noise-2.npy",
+        "rotate-2.npy",
+    }
     restore(study)
 
 

@@ -1,13 +1,12 @@
 """Stage ``predict@config``: the config's population predicts on every test view (SPEC sections 6, 10).
 
-The views are the clean test split and, for robustness, each (corruption, severity) of the ``robustness``
-params applied to a fixed seeded sample of it (the same images for every config). Writes to the output
-folder:
+The views are the clean test split and, for robustness, the corrupted views the ``corrupt`` stage built
+once for every config (each (corruption, severity) of the ``robustness`` params applied to one fixed seeded
+sample of the test split, rounded back to uint8). Writes to the output folder:
   <view>/seed_N.parquet      one table per member and view (example_id = index in the test split, label,
                              pred, p_pred, p_label, top5) and its float16 logits, seed_N.logits.npy;
                              <view> is ``clean`` or ``<corruption>-<severity>``
   summary.json               clean top-1, size ratio and sparsity per member; top-1 per member per view
-Corrupted images are rounded back to uint8, as the published corrupted datasets store them.
 """
 
 from __future__ import annotations
@@ -21,29 +20,14 @@ from typing import Any
 import numpy as np
 
 from pipeline import io
-from pipeline.config import RobustnessConfig, load_params
+from pipeline.config import load_params
 from pipeline.io.predictions import write_predictions
-from pipeline.robustness import CLEAN_VIEW, corrupted_views, view_name
+from pipeline.io.views import read_views
+from pipeline.robustness import CLEAN_VIEW
 from pipeline.runtime import configure_torch
 from pipeline.stages._cli import parser, run
 
 log = logging.getLogger("pipeline.predict")
-
-
-def corrupted_images(images: Any, cfg: RobustnessConfig) -> dict[str, tuple[np.ndarray, Any]]:
-    """view name -> (test-split indices, uint8 images) of every corrupted view of the study."""
-    import torch
-
-    from pipeline.robustness.corruptions import corrupt
-    from pipeline.sampling import sample_indices
-
-    index = sample_indices(images.shape[0], cfg.sample_size, cfg.seed)
-    clean = images[torch.from_numpy(index)].float().div_(255.0)
-    views = {}
-    for name, severity in corrupted_views(cfg.corruptions, cfg.severities):
-        x = corrupt(clean, name, severity, cfg.seed)
-        views[view_name(name, severity)] = (index, x.mul_(255.0).round_().to(torch.uint8))
-    return views
 
 
 def main(args: argparse.Namespace) -> None:
@@ -86,12 +70,12 @@ def main(args: argparse.Namespace) -> None:
         )
 
     start = time.perf_counter()
-    views = corrupted_images(images, params.robustness)
+    index, views = read_views(Path(args.corrupted))
     view_rows = []
-    for view, (index, corrupted) in progress(views.items(), total=len(views), desc="corrupted views"):
+    for view, corrupted in progress(views.items(), total=len(views), desc="corrupted views"):
         row: dict[str, Any] = {"view": view, "examples": int(index.size), "top1": []}
         for seed in seeds:
-            logits = predict_logits(models[seed], corrupted, params.predict.batch_size)
+            logits = predict_logits(models[seed], torch.from_numpy(corrupted), params.predict.batch_size)
             columns = prediction_columns(logits, labels[index])
             columns["example_id"] = index.astype(np.int32)
             write_predictions(out / view / f"seed_{seed}.parquet", columns, logits.numpy())
@@ -116,5 +100,6 @@ if __name__ == "__main__":
     p.add_argument("--config", required=True, help="name of the compression config")
     p.add_argument("--data", required=True, help="folder of the prepared dataset")
     p.add_argument("--members", required=True, help="checkpoint path pattern with {seed}")
+    p.add_argument("--corrupted", required=True, help="the corrupt stage's folder of corrupted test views")
     p.add_argument("--out", required=True, help="output folder: <view>/seed_N.parquet, summary.json")
     run(main, p.parse_args())

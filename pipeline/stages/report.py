@@ -1,24 +1,35 @@
-"""Stage ``report``: cross-config metrics into reports/metrics.json (SPEC section 12).
+"""Stage ``report``: the cross-config report (SPEC section 12).
 
-One entry per config, so that ``dvc exp show`` lists ``<config>.top1_drop`` and friends as columns and
-``dvc metrics diff`` compares experiments.  Numbers come from the predict summaries (size, sparsity), the
-``stats`` and ``pie`` stages, and each config's ``saliency``, ``robustness`` and ``representations``
-summaries (saliency MAD and its dense-vs-dense floor, mCE, the PIE rate under corruption, last-layer CKA
-and its floor).
+Writes:
+  --metrics  reports/metrics.json: one entry per config, so that ``dvc exp show`` lists
+             ``<config>.top1_drop`` and friends as columns and ``dvc metrics diff`` compares experiments.
+             Numbers come from the predict summaries (size, sparsity), the ``stats`` and ``pie`` stages, and
+             each config's ``saliency``, ``robustness`` and ``representations`` summaries (saliency MAD and
+             its dense-vs-dense floor, mCE, the PIE rate under corruption, last-layer CKA and its floor).
+  --html     reports/index.html: one self-contained page a person reads in a browser (pipeline/report/page.py)
+  --figures  its images: figures drawn here and the stages' galleries, saliency examples and activation
+             maximizations, copied (the folder is replaced as a whole on success)
+  --plots    the tables of ``dvc plots``: compression.csv, robustness/<config>.csv, cka/<config>.csv
+             (replaced as a whole on success)
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
+import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import io
 from pipeline.config import load_params
 from pipeline.stages._cli import parser, run
+
+if TYPE_CHECKING:
+    from pipeline.report.load import Inputs
 
 log = logging.getLogger("pipeline.report")
 
@@ -76,52 +87,88 @@ def beyond_accuracy(
     }
 
 
+# The keys beyond_accuracy adds; None for a config without those summaries (dense may have none).
+BEYOND_KEYS = (
+    "saliency_mad",
+    "saliency_mad_floor",
+    "mce",
+    "relative_mce",
+    "corrupted_top1",
+    "corrupted_pie_rate",
+    "cka_last",
+    "cka_last_floor",
+)
+FOLDERS = ("predict", "stats", "pie", "saliency", "robustness", "representations")
+
+
+def metrics_of(inputs: Inputs, name: str) -> dict[str, Any]:
+    """The metrics.json entry of one config."""
+    out = config_metrics(inputs.predict[name], inputs.stats_of(name), inputs.pie_of(name))
+    saliency, robustness = inputs.saliency[name], inputs.robustness[name]
+    representations = inputs.representations[name]
+    if saliency is None or robustness is None or representations is None:  # only dense may lack them
+        return out | dict.fromkeys(BEYOND_KEYS)
+    return out | beyond_accuracy(saliency, robustness, representations)
+
+
 def main(args: argparse.Namespace) -> None:
+    from pipeline.io.folders import replaced_folder
+    from pipeline.report import load, page, write
+
+    start = time.perf_counter()
     params = load_params(args.params)
-    stats = io.read_json(Path(args.stats))["configs"]
-    pies = io.read_json(Path(args.pie))["configs"]
-    metrics = {}
-    for name in params.compress.configs:
-        predict = io.read_json(Path(args.summary.format(config=name)))
-        metrics[name] = config_metrics(predict, stats[name], pies.get(name))
-        metrics[name] |= beyond_accuracy(
-            *(
-                io.read_json(Path(pattern.format(config=name)))
-                for pattern in (args.saliency, args.robustness, args.representations)
-            )
-        )
-    io.write_json(Path(args.out), metrics)
+    inputs = load.read_inputs(params, load.Folders(*(Path(getattr(args, f)) for f in FOLDERS)))
+    metrics = {name: metrics_of(inputs, name) for name in inputs.study.configs}
+    html, figures = Path(args.html), Path(args.figures)
+    prefix = Path(os.path.relpath(figures.absolute(), html.absolute().parent)).as_posix()
+    with replaced_folder(figures) as figures_tmp, replaced_folder(Path(args.plots)) as plots_tmp:
+        images = write.write_figures(inputs, figures_tmp)
+        write.write_plots(inputs, plots_tmp)
+        text = page.render(inputs, {key: f"{prefix}/{name}" for key, name in images.items()})
+    with io.atomic_path(html) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    io.write_json(Path(args.metrics), metrics)
     for name, m in metrics.items():
         log.info(
-            "%-26s top-1 %.4f  drop %+.4f  impacted %d/%d  PIEs %.4f  churn %.4f  size %.3f  "
+            "%-26s top-1 %s  drop %s  impacted %s/%s  PIEs %s  churn %s  size %s  "
             "saliency MAD %s  mCE %s  CKA %s",
             name,
-            m["top1"],
-            m["top1_drop"],
-            m["impacted_classes"],
-            m["impacted_classes_fdr"],
-            m["pie_fraction"],
-            m["churn"],
-            m["size_ratio"],
-            _fmt(m["saliency_mad"]),
-            _fmt(m["mce"]),
+            *(_fmt(m[key]) for key in ("top1", "top1_drop", "impacted_classes", "impacted_classes_fdr")),
+            *(_fmt(m[key]) for key in ("pie_fraction", "churn", "size_ratio", "saliency_mad", "mce")),
             _fmt(m["cka_last"]),
         )
+    log.info(
+        "wrote %s, %s (%d images) and %s in %.1f s",
+        html,
+        figures,
+        len(images),
+        args.plots,
+        time.perf_counter() - start,
+    )
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def _fmt(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = parser(__doc__ or "")
+    p.add_argument("--predict", required=True, help="the predict stage's folder: <config>/summary.json")
+    p.add_argument("--stats", required=True, help="the stats stage's folder")
+    p.add_argument("--pie", required=True, help="the pie stage's folder")
+    p.add_argument("--saliency", required=True, help="the saliency stages' folder: <config>/summary.json")
+    p.add_argument("--robustness", required=True, help="the robustness stages' folder: <config>/summary.json")
+    p.add_argument(
+        "--representations", required=True, help="the representations stages' folder: <config>/summary.json"
+    )
+    p.add_argument("--metrics", required=True, help="output: reports/metrics.json")
+    p.add_argument("--html", required=True, help="output: reports/index.html")
+    p.add_argument("--figures", required=True, help="output folder of the page's images (replaced whole)")
+    p.add_argument("--plots", required=True, help="output folder of the dvc plots tables (replaced whole)")
+    return p
 
 
 if __name__ == "__main__":
-    p = parser(__doc__ or "")
-    p.add_argument("--summary", required=True, help="path pattern with {config}: each predict summary.json")
-    p.add_argument("--stats", required=True, help="the stats stage's summary.json")
-    p.add_argument("--pie", required=True, help="the pie stage's summary.json")
-    p.add_argument("--saliency", required=True, help="path pattern with {config}: each saliency summary")
-    p.add_argument("--robustness", required=True, help="path pattern with {config}: each robustness summary")
-    p.add_argument(
-        "--representations", required=True, help="path pattern with {config}: each representations summary"
-    )
-    p.add_argument("--out", required=True, help="output: reports/metrics.json")
-    run(main, p.parse_args())
+    run(main, build_parser().parse_args())

@@ -13,7 +13,7 @@ from ..conftest import REPO
 from ..test_config import with_change
 
 STAGES = [
-    *("download", "train", "compress", "predict", "stats", "pie"),
+    *("download", "corrupt", "train", "compress", "predict", "stats", "pie"),
     *("saliency", "robustness", "representations", "report"),
 ]
 
@@ -26,6 +26,7 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
     out = tmp_path / "out"
     args = {
         "download": ["--raw", str(tmp_path / "raw"), "--out", str(out)],
+        "corrupt": ["--data", str(tmp_path / "none"), "--out", str(out)],
         "train": [
             "--seed",
             "0",
@@ -39,17 +40,10 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             str(out / "m.json"),
         ],
         "report": [
-            "--summary",
-            str(tmp_path / "{config}.json"),
-            "--stats",
-            str(tmp_path / "s.json"),
-            "--pie",
-            str(tmp_path / "p.json"),
-            *("--saliency", str(tmp_path / "{config}-s.json")),
-            *("--robustness", str(tmp_path / "{config}-r.json")),
-            *("--representations", str(tmp_path / "{config}-e.json")),
-            "--out",
-            str(out / "metrics.json"),
+            *(f"--{name}={tmp_path / name}" for name in ("predict", "stats", "pie", "saliency")),
+            *(f"--{name}={tmp_path / name}" for name in ("robustness", "representations")),
+            *("--metrics", str(out / "metrics.json"), "--html", str(out / "index.html")),
+            *("--figures", str(out / "figures"), "--plots", str(out / "plots")),
         ],
         "stats": [
             "--predictions",
@@ -86,6 +80,8 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             str(tmp_path / "none"),
             "--members",
             str(tmp_path / "{seed}.safetensors"),
+            "--corrupted",
+            str(tmp_path / "views"),
             "--out",
             str(out),
         ],

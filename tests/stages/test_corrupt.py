@@ -1,13 +1,17 @@
-"""The corrupted test views predict@config builds (SPEC sections 6 and 10)."""
+"""The ``corrupt`` stage: the corrupted test views every predict@config reads (SPEC sections 6 and 10)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
 from pipeline.config import RobustnessConfig
+from pipeline.io.views import read_views, write_views
 from pipeline.robustness.corruptions import corrupt
-from pipeline.stages.predict import corrupted_images
+from pipeline.stages.corrupt import corrupted_images
 
 
 def images(n: int = 30) -> torch.Tensor:
@@ -17,19 +21,37 @@ def images(n: int = 30) -> torch.Tensor:
 def test_views_sample_and_corrupt_like_the_suite() -> None:
     cfg = RobustnessConfig(corruptions=("rotate", "gaussian_noise"), severities=(3, 1), sample_size=8, seed=4)
     x = images()
-    views = corrupted_images(x, cfg)
+    index, views = corrupted_images(x, cfg)
     assert list(views) == ["gaussian_noise-1", "gaussian_noise-3", "rotate-1", "rotate-3"]
-    index, noisy = views["gaussian_noise-3"]
     assert index.size == 8 and np.all(np.diff(index) > 0)
-    assert all(np.array_equal(i, index) for i, _ in views.values())  # one sample for every view
-    assert noisy.dtype == torch.uint8 and noisy.shape == (8, 1, 16, 16)
+    noisy = views["gaussian_noise-3"]
+    assert noisy.dtype == np.uint8 and noisy.shape == (8, 1, 16, 16)
     expected = corrupt(x[torch.from_numpy(index)].float() / 255, "gaussian_noise", 3, 4)
-    assert torch.equal(noisy, (expected * 255).round().to(torch.uint8))
-    assert not torch.equal(noisy, x[torch.from_numpy(index)])
+    assert np.array_equal(noisy, (expected * 255).round().to(torch.uint8).numpy())
+    assert not np.array_equal(noisy, x[torch.from_numpy(index)].numpy())
 
 
 def test_views_are_deterministic_and_sample_zero_means_all() -> None:
     cfg = RobustnessConfig(corruptions=("shot_noise",), severities=(5,), sample_size=0)
-    a, b = corrupted_images(images(), cfg), corrupted_images(images(), cfg)
-    assert np.array_equal(a["shot_noise-5"][0], np.arange(30))
-    assert torch.equal(a["shot_noise-5"][1], b["shot_noise-5"][1])
+    (index_a, a), (_, b) = corrupted_images(images(), cfg), corrupted_images(images(), cfg)
+    assert np.array_equal(index_a, np.arange(30))
+    assert np.array_equal(a["shot_noise-5"], b["shot_noise-5"])
+
+
+def test_views_round_trip_through_the_folder(tmp_path: Path) -> None:
+    cfg = RobustnessConfig(corruptions=("jpeg", "contrast"), severities=(2,), sample_size=5, seed=1)
+    index, views = corrupted_images(images(), cfg)
+    write_views(tmp_path / "views", index, views, {"seed": 1})
+    back_index, back = read_views(tmp_path / "views")
+    assert np.array_equal(back_index, index) and back_index.dtype == np.int64
+    assert list(back) == list(views) == ["contrast-2", "jpeg-2"]
+    assert all(np.array_equal(back[v], views[v]) for v in views)
+
+
+def test_a_failed_write_keeps_the_previous_views(tmp_path: Path) -> None:
+    index, views = corrupted_images(images(), RobustnessConfig(corruptions=("rotate",), severities=(1,)))
+    write_views(tmp_path / "views", index, views, {})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "views").iterdir()}
+    with pytest.raises(TypeError):  # fails after the images are written: metadata JSON cannot hold it
+        write_views(tmp_path / "views", index, {"rotate-1": views["rotate-1"][:2]}, {"seed": object()})
+    assert {p.name: p.read_bytes() for p in (tmp_path / "views").iterdir()} == before

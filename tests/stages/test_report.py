@@ -2,7 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.stages.report import STATS_KEYS, beyond_accuracy, config_metrics, size_metrics
+from pipeline.stages.report import (
+    BEYOND_KEYS,
+    FOLDERS,
+    STATS_KEYS,
+    beyond_accuracy,
+    build_parser,
+    config_metrics,
+    size_metrics,
+)
+
+BEYOND_INPUTS = ("mce", "relative_mce", "mean_top1", "mean_pie_rate")
 
 
 def test_size_metrics_are_member_means() -> None:
@@ -42,3 +52,18 @@ def test_beyond_accuracy_takes_each_number_and_its_reference() -> None:
         "cka_last": 0.98,
         "cka_last_floor": 0.9,
     }
+
+
+def test_beyond_keys_are_the_keys_beyond_accuracy_adds() -> None:
+    saliency = {"mad": 0.0, "noise_floor": {"mad": 0.0}}
+    m = beyond_accuracy(saliency, dict.fromkeys(BEYOND_INPUTS), {"layers": [], "cka_last": 1.0})
+    assert tuple(m) == BEYOND_KEYS
+
+
+def test_cli_takes_the_stage_folders_and_the_four_outputs() -> None:
+    folders = [arg for name in FOLDERS for arg in (f"--{name}", f"data/{name}")]
+    outputs = ["--metrics", "m.json", "--html", "i.html", "--figures", "f", "--plots", "p"]
+    args = build_parser().parse_args(folders + outputs)
+    assert (args.predict, args.figures, args.params) == ("data/predict", "f", "params.yaml")
+    with pytest.raises(SystemExit):  # the {config} patterns of the old command line are gone
+        build_parser().parse_args(["--summary", "data/predict/{config}/summary.json", *folders, *outputs])

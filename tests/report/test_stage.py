@@ -1,0 +1,236 @@
+"""The report stage end to end on a tiny fake study (tests/report/__init__.py): the page, its images,
+the plot tables, metrics.json, errors and determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.report import page
+from pipeline.stages import report
+from pipeline.stages._cli import run
+
+from . import CONFIGS, argv, parse_html, write_study
+
+
+def build(root: Path, out: Path) -> None:
+    report.main(report.build_parser().parse_args(argv(root, out)))
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_study(tmp_path_factory.mktemp("study"))
+
+
+@pytest.fixture(scope="module")
+def out(study: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    build(study, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def html(out: Path) -> str:
+    return (out / "index.html").read_text(encoding="utf-8")
+
+
+def summary_rows(html: str) -> dict[str, dict[str, tuple[str, str]]]:
+    """The summary table (the page's first): config -> header text -> (cell classes, cell text)."""
+    table = parse_html(html).tables[0]
+    headers = [text for _, text in table[0]]
+    return {row[0][1]: dict(zip(headers, row, strict=True)) for row in table[1:]}
+
+
+def test_page_is_well_formed_html(html: str) -> None:
+    parsed = parse_html(html)
+    assert parsed.problems == []
+    assert html.startswith("<!DOCTYPE html>")
+
+
+def test_every_image_exists_beside_the_page_and_nothing_is_external(out: Path, html: str) -> None:
+    images = parse_html(html).images
+    assert "figures/accuracy.png" in images and "figures/gallery_magnitude_50.png" in images
+    for src in images:
+        assert not src.startswith(("/", "http", "data/")) and "data/" not in src
+        assert (out / src).is_file(), src
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+
+
+def test_the_figures_folder_holds_the_drawn_figures_and_copies(out: Path) -> None:
+    names = sorted(p.name for p in (out / "figures").iterdir())
+    drawn = ["accuracy.png", "cka.png", "confusion.png", "per_class.png", "pie_overlap.png", "robustness.png"]
+    copied = ["activation_max_int8_static.png", "activation_max_magnitude_50.png"]
+    copied += ["gallery_magnitude_50.png", "saliency_int8_static.png", "saliency_magnitude_50.png"]
+    assert names == sorted(drawn + copied)  # int8_static has no PIEs, so no gallery
+    assert all((out / "figures" / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
+
+
+def test_summary_table_lists_every_config_in_params_order(html: str) -> None:
+    assert list(summary_rows(html)) == list(CONFIGS)
+
+
+def test_cells_beyond_their_noise_floor_are_marked_exactly(html: str) -> None:
+    marked = {
+        config: {header.split()[0] for header, (classes, _) in cells.items() if "beyond" in classes.split()}
+        for config, cells in summary_rows(html).items()
+    }
+    assert marked == {"dense": set(), "magnitude_50": {"churn", "last-layer"}, "int8_static": {"saliency"}}
+    assert html.count('class="num beyond"') == 3
+    assert "beyond their dense-vs-dense noise floor" in html  # the caption explains the shading
+
+
+def test_missing_values_read_n_a(html: str) -> None:
+    row = summary_rows(html)["int8_static"]
+    assert row["top-1 (%)mean ± std"][1] == "90.00 ± n/a"
+    assert row["ECE change(pp)"][1] == "n/a"
+    assert row["impacted classesp ≤ 0.05 (of 4)"][1] == "0"
+    dense = summary_rows(html)["dense"]
+    assert dense["saliency MAD(floor)"][1] == "n/a (n/a)" and dense["mCE"][1] == "n/a"
+
+
+def test_page_states_the_study_and_escapes_text(html: str) -> None:
+    assert "3 configurations (dense and 2 compressed)" in html
+    assert "64 test examples of 4 classes" in html and "the same 2 seeds" in html
+    assert "straight-through &lt;estimator&gt; &amp; fake quantization" in html
+    assert "<strong>int8_static</strong>: no PIEs." in html
+    assert "gallery page 1 of 2" in html
+
+
+def test_largest_new_confusions_are_the_top_three_increases(html: str) -> None:
+    table = parse_html(html).tables[1]
+    rows = [[text for _, text in row] for row in table[1:]]
+    assert [r[:2] for r in rows] == [
+        ["magnitude_50", "cross → triangle"],
+        ["magnitude_50", "circle → square"],
+        ["magnitude_50", "square → circle"],
+        ["int8_static", "circle → cross"],
+    ]
+    assert rows[0][2:] == ["12.50", "62.50", "+50.00"]
+
+
+def test_plot_tables_hold_the_expected_rows(out: Path) -> None:
+    plots = out / "plots"
+    assert (plots / "compression.csv").read_text().splitlines() == [
+        "config,kind,size_ratio,sparsity,top1,top1_low,top1_high,pie_fraction,churn",
+        "dense,dense,1.0,0.0,0.91,0.82,1.0,0.0,0.0",
+        "magnitude_50,pruning,0.625,0.5,0.86,0.77,0.95,0.046875,0.08",
+        "int8_static,quantization,0.25,0.0,0.9,,,0.0,0.01",
+    ]
+    header = "severity,noise,geometric,mean"
+    assert (plots / "robustness" / "magnitude_50.csv").read_text().splitlines() == [
+        header,
+        "0,0.875,0.875,0.875",
+        "1,0.75,0.625,0.6875",
+        "5,0.5,0.25,0.375",
+    ]
+    assert (plots / "robustness" / "int8_static.csv").read_text().splitlines() == [
+        header,
+        "0,0.9375,0.9375,0.9375",
+        "1,0.875,0.75,0.8125",
+        "5,0.625,,0.625",  # rotate at severity 5 is missing: the mean is over what is there
+    ]
+    assert (plots / "robustness" / "dense.csv").read_text().splitlines() == [
+        header,
+        "0,0.9375,0.9375,0.9375",
+        "1,0.875,0.75,0.8125",
+        "5,0.625,0.5,0.5625",
+    ]
+    assert (plots / "cka" / "magnitude_50.csv").read_text().splitlines() == [
+        "layer_index,layer,linear_cka,floor_linear_cka",
+        "0,conv1,0.9375,0.96875",
+        "1,fc,0.75,0.875",
+    ]
+    assert sorted(p.name for p in (plots / "cka").iterdir()) == ["int8_static.csv", "magnitude_50.csv"]
+
+
+def test_metrics_keep_their_keys_and_dense_without_summaries_gets_nulls(out: Path) -> None:
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(metrics) == list(CONFIGS)
+    keys = [*report.STATS_KEYS, "pie_fraction", "size_ratio", "compression_ratio", "sparsity"]
+    assert list(metrics["magnitude_50"]) == keys + list(report.BEYOND_KEYS)
+    assert metrics["magnitude_50"]["cka_last"] == 0.75 and metrics["magnitude_50"]["cka_last_floor"] == 0.875
+    assert metrics["dense"]["pie_fraction"] == 0.0
+    assert all(metrics["dense"][key] is None for key in report.BEYOND_KEYS)
+
+
+def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
+    build(study, tmp_path)
+    first = {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    build(study, tmp_path)
+    second = {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    assert first == second
+    assert len(first) == 2 + 11 + 1 + 3 + 2  # metrics, html, figures, compression + robustness + cka
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "stats/summary.json",
+        "stats/per_class/int8_static.csv",
+        "stats/confusion/diff/magnitude_50.npy",
+        "pie/overlap.csv",
+        "predict/dense/summary.json",
+        "saliency/int8_static/summary.json",
+        "representations/magnitude_50/summary.json",
+    ],
+)
+def test_a_missing_input_is_a_one_line_error_naming_it(
+    study: Path, tmp_path: Path, missing: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = study / missing
+    saved = path.read_bytes()
+    path.unlink()
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            run(report.main, report.build_parser().parse_args(argv(study, tmp_path / "out")))
+    finally:
+        path.write_bytes(saved)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and str(path) in err
+    assert not (tmp_path / "out").exists()  # nothing written before every input is read
+
+
+def test_a_failure_keeps_the_previous_outputs(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(study, tmp_path)
+    (tmp_path / "figures" / "stale.png").write_bytes(b"old")
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+
+    def broken(*args: object) -> str:
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(page, "render", broken)
+    with pytest.raises(RuntimeError):
+        build(study, tmp_path)
+    after = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "index.html", "metrics.json", "plots"]
+    monkeypatch.undo()
+    build(study, tmp_path)
+    assert not (tmp_path / "figures" / "stale.png").exists()  # a success replaces the folder whole
+
+
+def test_the_page_may_live_elsewhere_than_its_figures(study: Path, tmp_path: Path) -> None:
+    args = argv(study, tmp_path)
+    args[args.index("--html") + 1] = str(tmp_path / "site" / "page.html")
+    report.main(report.build_parser().parse_args(args))
+    text = (tmp_path / "site" / "page.html").read_text(encoding="utf-8")
+    images = parse_html(text).images
+    assert images and all(src.startswith("../figures/") for src in images)
+    assert all((tmp_path / "site" / src).is_file() for src in images)
+
+
+def test_dense_summaries_when_present_fill_its_metrics(study: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "study"
+    shutil.copytree(study, root)
+    for stage in ("saliency", "robustness", "representations"):
+        shutil.copytree(root / stage / "magnitude_50", root / stage / "dense")
+    build(root, tmp_path / "out")
+    dense = json.loads((tmp_path / "out" / "metrics.json").read_text())["dense"]
+    assert dense["saliency_mad"] == 0.0625 and dense["mce"] == 1.25 and dense["cka_last"] == 0.75
