@@ -113,11 +113,13 @@ DEVICES = ("cpu", "cuda")
 class TrainConfig:
     """The recipe that trains one dense member."""
 
-    epochs: int = option(4, doc="passes over the training split", ge=1, le=1000)
+    epochs: int = option(3, doc="passes over the training split", ge=1, le=1000)
     batch_size: int = option(256, doc="images per optimizer step", ge=1, le=65536)
     optimizer: str = option("sgd", doc="sgd (Nesterov momentum) or adamw", choices=lambda: OPTIMIZERS)
     lr: float = option(0.1, doc="peak learning rate", gt=0.0, le=10.0)
-    momentum: float = option(0.9, doc="SGD momentum / Adam beta1", ge=0.0, lt=1.0)
+    momentum: float = option(
+        0.9, doc="SGD momentum / AdamW beta1 (onecycle cycles it 0.95 -> 0.85 -> 0.95)", ge=0.0, lt=1.0
+    )
     weight_decay: float = option(5e-4, doc="decoupled for adamw, L2 for sgd", ge=0.0, lt=1.0)
     label_smoothing: float = option(0.0, doc="cross-entropy label smoothing", ge=0.0, lt=1.0)
     schedule: str = option("onecycle", doc="learning-rate schedule", choices=lambda: SCHEDULES)

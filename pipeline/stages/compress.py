@@ -35,14 +35,12 @@ def main(args: argparse.Namespace) -> None:
 
     from pipeline.compression.members import load_member
     from pipeline.compression.recipe import compress_member
-    from pipeline.training.loop import TrainData, evaluate
+    from pipeline.training.loop import TrainData
 
     start = time.perf_counter()
     model, dense_meta = load_member(Path(args.dense))
     train_data = TrainData.from_prepared(data)
     model, report = compress_member(model, cfg, train_data, params.train, args.seed)
-    model = model.to(memory_format=torch.channels_last)
-    _, val_acc = evaluate(model, train_data.val_images, train_data.val_labels, params.train.eval_batch_size)
     meta = {key: dense_meta[key] for key in ("arch", "num_classes", "image_shape", "class_names", "dataset")}
     meta |= {
         "format": dense_meta["format"],
@@ -52,7 +50,6 @@ def main(args: argparse.Namespace) -> None:
         "compression": to_dict(cfg),
         "dataset_sha256": dense_meta["dataset_sha256"],
         "dense_config": dense_meta["config"],
-        "val_acc": val_acc,
         "versions": library_versions(),
         **report,
     }
@@ -60,8 +57,8 @@ def main(args: argparse.Namespace) -> None:
     io.save_checkpoint(Path(args.out), model.state_dict(), meta)
     overall = report.get("sparsity", {}).get("overall", {}).get("sparsity", 0.0)
     log.info(
-        "%s seed %d: sparsity %.4f, size ratio %.4f, val top-1 %.4f (dense %.4f), %.1f s",
-        *(args.config, args.seed, overall, report["size_ratio"], val_acc, dense_meta["final_val_acc"]),
+        "%s seed %d: sparsity %.4f, size ratio %.4f, %.1f s",
+        *(args.config, args.seed, overall, report["size_ratio"]),
         time.perf_counter() - start,
     )
 
