@@ -4,8 +4,9 @@
 #   bash scripts/bootstrap.sh study   # virtual env + pinned deps + dataset, then `dvc repro`
 #   bash scripts/bootstrap.sh test    # the same set-up, then the test suite
 #
-# A second run installs nothing: the pip step is skipped while pyproject.toml is unchanged, and the
-# dataset step while its files are present.
+# A second run installs nothing: the pip step is skipped while pyproject.toml is unchanged (and, for the
+# tests, the dev extras are in), and the dataset step while its files are present. The study installs the
+# project alone; the tests add its `dev` extras (pytest, ruff, mypy).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,6 +15,7 @@ PYTHON=${PYTHON:-python3}
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 setup_venv() {
+    local extras=$1  # "" (the study) or "dev" (the tests)
     if [ ! -x "$VENV/bin/python" ]; then
         "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
             || { say "error: Python 3.11 is required ($PYTHON is $("$PYTHON" --version 2>&1))"; exit 1; }
@@ -21,15 +23,16 @@ setup_venv() {
         "$PYTHON" -m venv "$VENV"
     fi
     local stamp="$VENV/.installed-pyproject.sha256"
-    local want
-    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    local sha have
+    sha=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    have=$(cat "$stamp" 2>/dev/null || true)  # "<sha of pyproject.toml> <extras installed>"
+    if [ "$have" = "$sha dev" ] || [ "$have" = "$sha $extras" ]; then
         say "dependencies up to date (pyproject.toml unchanged)"
         return
     fi
-    say "installing the pinned dependencies (a few minutes the first time)"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-    echo "$want" > "$stamp"
+    say "installing the pinned dependencies${extras:+ and the $extras extras} (a few minutes the first time)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+    echo "$sha $extras" > "$stamp"
 }
 
 # Fashion-MNIST, the default dataset: Debian's package where apt and root are available; otherwise the
@@ -52,7 +55,7 @@ main() {
         study|test) ;;
         *) say "usage: bash scripts/bootstrap.sh study|test"; exit 2 ;;
     esac
-    setup_venv
+    if [ "$what" = study ]; then setup_venv ""; else setup_venv dev; fi
     setup_dataset
     export PATH="$PWD/$VENV/bin:$PATH"
     if [ "$what" = study ]; then
