@@ -79,8 +79,10 @@ def edit_params(repo: Path, edit: Callable[[dict[str, Any]], None]) -> None:
 
 
 def restore(repo: Path) -> None:
-    """Back to the committed study: params, lock and reports from git, outputs from DVC's cache."""
+    """Back to the committed study: params, lock and reports from git (new plot tables of an added config
+    removed), outputs from DVC's cache."""
     sh(repo, "git", "checkout", "--", ".")
+    sh(repo, "git", "clean", "-fdq")
     sh(repo, "dvc", "checkout", "--force")
     assert "up to date" in sh(repo, "dvc", "status")
 
