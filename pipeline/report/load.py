@@ -186,6 +186,8 @@ def read_inputs(params: Params, folders: Folders) -> Inputs:
     compressed = study.compressed
     stats = read_summary(folders.stats / "summary.json")
     _check_configs(folders.stats / "summary.json", stats["configs"], study.configs)
+    pie = read_summary(folders.pie / "summary.json")
+    _check_configs(folders.pie / "summary.json", pie["configs"], compressed)  # dense has no PIEs
 
     def optional_image(folder: Path, name: str, file: str) -> Path | None:
         path = folder / name / file
@@ -206,7 +208,7 @@ def read_inputs(params: Params, folders: Folders) -> Inputs:
             name: _read_npy(folders.stats / "confusion" / "diff" / f"{name}.npy") for name in compressed
         },
         confusion_changes=read_rows(folders.stats / "confusion_changes.csv"),
-        pie=read_summary(folders.pie / "summary.json"),
+        pie=pie,
         pie_overlap=read_rows(folders.pie / "overlap.csv"),
         galleries={name: sorted((folders.pie / name).glob("gallery_*.png")) for name in compressed},
         saliency=per_config(folders.saliency),

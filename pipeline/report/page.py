@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pipeline.report.load import DATASET_NAMES, DENSE, Inputs, finite, member_mean
+from pipeline.report.load import CONTROL, DATASET_NAMES, DENSE, Inputs, finite, member_mean
 
 NA = '<span class="na">n/a</span>'
 
@@ -52,6 +52,12 @@ def number(value: Any, digits: int = 3, scale: float = 1.0, sign: bool = False) 
         return NA
     text = f"{v * scale:+.{digits}f}" if sign else f"{v * scale:.{digits}f}"
     return text.replace("-", "−")
+
+
+def level(value: Any, scale: float = 1.0) -> str:
+    """A threshold or confidence level as given (0.001 stays 0.001, 0.995 x 100 reads 99.5), or n/a."""
+    v = finite(value)
+    return NA if v is None else f"{v * scale:g}"
 
 
 def count(value: Any) -> str:
@@ -156,9 +162,9 @@ def intro(inputs: Inputs) -> str:
         "minus dense, member against the dense member of the same seed. A <em>noise floor</em> is the same "
         "measure taken between two dense members of different seeds (dense vs dense): a config that stays "
         "within its floor changes the network no more than retraining with another seed would. A class is "
-        f"<em>impacted</em> when Welch's t-test over the members gives p ≤ {number(stats.get('alpha'), 2)}, "
+        f"<em>impacted</em> when Welch's t-test over the members gives p ≤ {level(stats.get('alpha'))}, "
         "and impacted after FDR when it survives the Benjamini–Hochberg correction at "
-        f"q ≤ {number(stats.get('fdr'), 2)}; intervals are at {pct(stats.get('confidence'), 0)} % "
+        f"q ≤ {level(stats.get('fdr'))}; intervals are at {level(stats.get('confidence'), 100.0)} % "
         "confidence. A <em>PIE</em> (pruning identified exemplar) is a test example whose most frequent "
         "label over the compressed members differs from that over the dense members.</p>"
     )
@@ -187,8 +193,8 @@ def summary_section(inputs: Inputs) -> str:
         ("size ratio", True),
         ("top-1 (%)<br>mean ± std", True),
         ("top-1 drop<br>vs dense (pp)", True),
-        (f"impacted classes<br>p ≤ {number(stats.get('alpha'), 2)} (of {k})", True),
-        (f"impacted after<br>FDR {number(stats.get('fdr'), 2)}", True),
+        (f"impacted classes<br>p ≤ {level(stats.get('alpha'))} (of {k})", True),
+        (f"impacted after<br>FDR {level(stats.get('fdr'))}", True),
         ("PIE fraction (%)", True),
         (f"churn (%)<br>floor {pct(floor)}", True),
         ("ECE change<br>(pp)", True),
@@ -244,7 +250,7 @@ def summary_row(inputs: Inputs, name: str) -> str:
 
 
 def accuracy_section(inputs: Inputs, images: Mapping[str, str]) -> str:
-    confidence = pct(inputs.stats.get("confidence"), 0)
+    confidence = level(inputs.stats.get("confidence"), 100.0)
     return figure(
         images.get("accuracy"),
         "top-1 and PIE fraction against the size ratio",
@@ -259,6 +265,14 @@ def accuracy_section(inputs: Inputs, images: Mapping[str, str]) -> str:
 
 
 def per_class_section(inputs: Inputs, images: Mapping[str, str]) -> str:
+    kinds = [inputs.study.kinds[name] for name in inputs.study.compressed]
+    scale = "The colour scale is symmetric around 0"
+    if CONTROL in kinds and any(kind != CONTROL for kind in kinds):  # as write.per_class_limit
+        scale += (
+            " and ends at the largest change of any config but the random control, whose larger changes "
+            "saturate it"
+        )
+    scale += "."
     return figure(
         images.get("per_class"),
         "per-class recall change per config",
@@ -266,11 +280,9 @@ def per_class_section(inputs: Inputs, images: Mapping[str, str]) -> str:
         "population mean minus dense population mean, in percentage points; red: the class lost recall. "
         "<strong>*</strong>: "
         f"impacted, Welch's t-test over members on the recall normalized by each population's top-1 gives "
-        f"p ≤ {number(inputs.stats.get('alpha'), 2)} (the class lost more, or less, than top-1 did); "
+        f"p ≤ {level(inputs.stats.get('alpha'))} (the class lost more, or less, than top-1 did); "
         "<strong>**</strong> (bold): still impacted after the Benjamini–Hochberg correction at "
-        f"q ≤ {number(inputs.stats.get('fdr'), 2)} over the classes. The colour scale is symmetric around 0 "
-        "and ends at the largest change of any config but the random control, whose larger changes "
-        "saturate it.",
+        f"q ≤ {level(inputs.stats.get('fdr'))} over the classes. {scale}",
     )
 
 

@@ -40,6 +40,7 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
     mean = np.bincount(group, weights=position) / np.bincount(group)
     ranks = np.empty((n, p), dtype=np.float64)
     np.put_along_axis(ranks, order, mean[group].reshape(n, p), axis=1)
+    ranks[np.isnan(x).any(axis=1)] = np.nan  # as rankdata: a row with a NaN has no ranking
     return ranks
 
 

@@ -18,7 +18,7 @@ from torch import nn
 from torch.optim.adamw import adamw
 from torch.optim.sgd import sgd
 
-from pipeline.config import TrainConfig
+from pipeline.config import ConfigError, TrainConfig
 
 # OneCycleLR's defaults (torch.optim.lr_scheduler.OneCycleLR), kept as the project's onecycle schedule.
 ONECYCLE_DIV_FACTOR = 25.0
@@ -39,6 +39,11 @@ def onecycle(max_lr: float, steps: int, warmup_fraction: float) -> list[tuple[fl
     """(learning rate, momentum) of each step under ``OneCycleLR(max_lr, total_steps=steps,
     pct_start=warmup_fraction)``: cosine warm-up from max_lr/25 to max_lr while momentum falls from 0.95 to
     0.85, then cosine annealing to max_lr/25/1e4 while momentum rises back to 0.95."""
+    if float(warmup_fraction * steps) == 1.0:  # a warm-up phase of zero length: torch divides by zero
+        raise ConfigError(
+            f"train.warmup_fraction: {warmup_fraction} of {steps} steps is a one-step warm-up, which the "
+            "onecycle schedule cannot take; use a larger or smaller fraction"
+        )
     initial, low, high = max_lr / ONECYCLE_DIV_FACTOR, ONECYCLE_BASE_MOMENTUM, ONECYCLE_MAX_MOMENTUM
     phases = (
         (float(warmup_fraction * steps) - 1, initial, max_lr, high, low),

@@ -33,6 +33,8 @@ def test_average_ranks_equal_scipy_rankdata_bit_for_bit() -> None:
     x[1] = np.arange(50)[::-1]
     assert np.array_equal(average_ranks(x), stats.rankdata(x, axis=1))
     assert average_ranks(np.array([[3.0, 1.0, 3.0, 2.0]])).tolist() == [[3.5, 1.0, 3.5, 2.0]]
+    with_nan = np.array([[np.nan, 1.0, np.nan, 0.5], [1.0, 2.0, 3.0, 4.0]])
+    np.testing.assert_array_equal(average_ranks(with_nan), stats.rankdata(with_nan, axis=1))
 
 
 def test_top_overlap_by_hand() -> None:

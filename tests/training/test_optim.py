@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline.config import TrainConfig
+from pipeline.config import ConfigError, TrainConfig
 from pipeline.training.optim import Optimizer, cosine, onecycle, schedule
 
 STEPS = 23
@@ -85,6 +85,11 @@ def test_onecycle_cycles_momentum_like_torch() -> None:
     assert values[-1][0] == pytest.approx(0.1 / 25 / 1e4) and values[-1][1] == pytest.approx(0.95)
 
 
+def test_a_one_step_warm_up_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"train\.warmup_fraction: 0\.2 of 5 steps"):
+        onecycle(0.1, 5, 0.2)
+
+
 def test_cosine_falls_from_lr_towards_zero() -> None:
     values = cosine(0.2, 10)
     assert values[0] == 0.2 and all(a > b > 0 for a, b in itertools.pairwise(values))
@@ -125,7 +130,7 @@ def test_training_steps_do_not_import_dynamo() -> None:
     """The reason this module exists: torch.optim would import TorchDynamo (1.3 s per stage process)."""
     code = (
         "import sys, torch\n"
-        "from pipeline.config import TrainConfig\n"
+        "from pipeline.config import ConfigError, TrainConfig\n"
         "from pipeline.training.optim import Optimizer\n"
         "m = torch.nn.Linear(3, 2)\n"
         "o = Optimizer(m, TrainConfig(), 2)\n"
