@@ -265,9 +265,11 @@ def accuracy_section(inputs: Inputs, images: Mapping[str, str]) -> str:
 
 
 def per_class_section(inputs: Inputs, images: Mapping[str, str]) -> str:
+    from pipeline.report.write import per_class_arrays, per_class_limit
+
     kinds = [inputs.study.kinds[name] for name in inputs.study.compressed]
     scale = "The colour scale is symmetric around 0"
-    if CONTROL in kinds and any(kind != CONTROL for kind in kinds):  # as write.per_class_limit
+    if CONTROL in kinds and per_class_limit(per_class_arrays(inputs)[0], kinds) is not None:
         scale += (
             " and ends at the largest change of any config but the random control, whose larger changes "
             "saturate it"

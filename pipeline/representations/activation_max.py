@@ -6,20 +6,21 @@ be set side by side.  The objective is the unit's mean activation over its featu
 penalty that keeps the image from saturating; pixels stay in [0, 1] (the members' input range) after
 every step.  Quantized members are differentiated through the straight-through estimator.
 
-The ascent is Adam (Kingma & Ba; torch's defaults betas (0.9, 0.999), eps 1e-8, no weight decay), written
-out in :func:`adam_step` rather than taken from ``torch.optim``: constructing any torch optimizer imports
-``torch._dynamo`` (1.3 s, a quarter of the stage's process on two cores) and this is its only use here.
-A test checks the step against ``torch.optim.Adam``.
+The ascent is Adam (Kingma & Ba; torch's defaults betas (0.9, 0.999), eps 1e-8, no weight decay) through
+torch's functional update ``torch.optim.adam.adam`` (what ``torch.optim.Adam.step`` calls), as
+``pipeline/training/optim.py`` does for training: constructing any torch optimizer imports
+``torch._dynamo`` (1.3 s, a quarter of the stage's process on two cores).  A test checks the step against
+``torch.optim.Adam`` bit for bit.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.adam import adam
 
 
 def _activations(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -48,15 +49,26 @@ EPS = 1e-8
 
 @torch.no_grad()
 def adam_step(
-    x: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, step: int, lr: float
+    x: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, step: torch.Tensor, lr: float
 ) -> None:
-    """One Adam descent step on ``x`` in place (as ``torch.optim.Adam``); ``m``, ``v`` are its moment
-    buffers, updated in place; ``step`` counts from 1."""
+    """One Adam descent step on ``x`` in place, by torch's own update; ``m``, ``v`` are its moment buffers
+    and ``step`` (a float32 scalar tensor from 0) the step count, all updated in place."""
     b1, b2 = BETAS
-    m.mul_(b1).add_(grad, alpha=1 - b1)
-    v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-    denom = (v.sqrt() / math.sqrt(1 - b2**step)).add_(EPS)
-    x.addcdiv_(m, denom, value=-lr / (1 - b1**step))
+    adam(
+        [x],
+        [grad],
+        [m],
+        [v],
+        [],
+        [step],
+        amsgrad=False,
+        beta1=b1,
+        beta2=b2,
+        lr=lr,
+        weight_decay=0.0,
+        eps=EPS,
+        maximize=False,
+    )
 
 
 def maximize_units(
@@ -79,11 +91,11 @@ def maximize_units(
         gen = torch.Generator().manual_seed(seed)
         start = 0.5 + (torch.rand((len(units), *image_shape), generator=gen) - 0.5) * 0.1
         x = start.clone().requires_grad_(True)
-        m, v = torch.zeros_like(x), torch.zeros_like(x)
-        for step in range(1, steps + 1):
+        m, v, count = torch.zeros_like(x), torch.zeros_like(x), torch.tensor(0.0)
+        for _ in range(steps):
             objective = unit_activation(model, layer, x, units) - l2 * x.pow(2).flatten(1).sum(dim=1)
             (grad,) = torch.autograd.grad(-objective.sum(), x)
-            adam_step(x, grad, m, v, step, lr)
+            adam_step(x, grad, m, v, count, lr)
             with torch.no_grad():
                 x.clamp_(0.0, 1.0)
     finally:

@@ -54,10 +54,11 @@ def test_adam_step_matches_torch_adam() -> None:
     x = torch.rand(3, 5, generator=gen)
     ours, theirs = x.clone(), x.clone().requires_grad_(True)
     opt = torch.optim.Adam([theirs], lr=0.05)
-    m, v = torch.zeros_like(x), torch.zeros_like(x)
-    for step in range(1, 21):
+    m, v, count = torch.zeros_like(x), torch.zeros_like(x), torch.tensor(0.0)
+    for _ in range(20):
         grad = torch.randn(3, 5, generator=gen)
-        adam_step(ours, grad, m, v, step, 0.05)
+        adam_step(ours, grad, m, v, count, 0.05)
         theirs.grad = grad.clone()
         opt.step()
-    torch.testing.assert_close(ours, theirs.detach(), rtol=1e-6, atol=1e-7)
+        assert torch.equal(ours, theirs.detach())
+    assert count.item() == 20
