@@ -18,11 +18,9 @@ from typing import Any, TypeVar
 
 import yaml
 
+from pipeline.errors import ConfigError
+
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A bad value in params.yaml; the message is one line naming the key."""
 
 
 def option(

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-class PredictionsMismatch(ValueError):
-    """Prediction tables that cannot be compared: different examples, labels or classes."""
+from pipeline.errors import PredictionsMismatch
 
 
 @dataclass(frozen=True)

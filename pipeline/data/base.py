@@ -14,18 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.errors import DatasetCorrupt, DatasetUnavailable  # noqa: F401 (re-exported to the loaders)
 from pipeline.progress import progress
 
 if TYPE_CHECKING:
     from pipeline.config import DataConfig
-
-
-class DatasetUnavailable(RuntimeError):
-    """The dataset's files are neither on disk nor downloadable; the message says how to get them."""
-
-
-class DatasetCorrupt(RuntimeError):
-    """The dataset's files are there but do not match their checksum or expected shape."""
 
 
 @dataclass(frozen=True)

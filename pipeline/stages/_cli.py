@@ -7,13 +7,8 @@ import logging
 import sys
 from collections.abc import Callable
 
-from pipeline.analysis.population import PredictionsMismatch
-from pipeline.config import ConfigError
-from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
+from pipeline.errors import USER_ERRORS
 from pipeline.progress import setup_logging
-
-# Errors caused by the user's params or files: reported in one line, without a traceback.
-USER_ERRORS = (ConfigError, DatasetUnavailable, DatasetCorrupt, PredictionsMismatch)
 
 
 def parser(description: str) -> argparse.ArgumentParser:
