@@ -9,6 +9,7 @@ checks types, ranges and names, and rejects keys the dataclasses do not know.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -51,10 +52,15 @@ def option(
 # ---------------------------------------------------------------------------------------------- sections
 
 
-def _dataset_names() -> Any:
-    from pipeline.data import DATASETS
+# The largest seed of every seed-like option: torch.manual_seed fails beyond 64 bits with a traceback;
+# 32 bits (numpy's legacy seed range) also leaves room for derived seeds (seed + an offset).
+MAX_SEED = 2**32 - 1
 
-    return DATASETS
+
+def _dataset_names() -> Any:
+    from pipeline.data import DATASET_NAMES
+
+    return DATASET_NAMES
 
 
 def _arch_check() -> Any:
@@ -85,13 +91,17 @@ class DataConfig:
     val_fraction: float = option(
         0.1, doc="fraction of the training split held out for validation", ge=0.0, lt=0.5
     )
-    split_seed: int = option(0, doc="seed of the validation carve-out", ge=0)
+    split_seed: int = option(0, doc="seed of the validation carve-out", ge=0, le=MAX_SEED)
     image_size: int | None = option(
         None, doc="resize side for variable-size datasets (gtsrb, celeba, imagefolder)", ge=8, le=512
     )
     celeba_target: str = option("Blond_Hair", doc="CelebA attribute used as the binary label")
     allow_download: bool = option(True, doc="let torchvision download when no local copy exists")
     synthetic: SyntheticConfig = option(SyntheticConfig(), doc="shape of the synthetic dataset")
+
+    def check(self, where: str) -> None:
+        if self.root is not None and not self.root.strip():
+            _fail(f"{where}.root", f"must be null for data/raw, or a folder; got {self.root!r}")
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,12 @@ class TrainConfig:
         ("hflip",), doc="batch augmentations", choices=lambda: AUGMENTATIONS, unique=True
     )
     eval_batch_size: int = option(2048, doc="images per evaluation batch", ge=1, le=65536)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """How every torch stage runs: thread count and device (they can change the last bits of a result)."""
+
     threads: int = option(0, doc="torch intra-op threads; 0: all cores", ge=0, le=1024)
     device: str = option("cpu", doc="cpu or cuda", choices=lambda: DEVICES)
 
@@ -134,7 +150,9 @@ class TrainConfig:
 class PopulationConfig:
     """The dense population: one member per seed."""
 
-    seeds: tuple[int, ...] = option((0, 1, 2, 3, 4), doc="member seeds", ge=0, nonempty=True, unique=True)
+    seeds: tuple[int, ...] = option(
+        (0, 1, 2, 3, 4), doc="member seeds", ge=0, le=MAX_SEED, nonempty=True, unique=True
+    )
 
 
 PRUNE_METHODS = ("magnitude", "random", "structured")
@@ -149,7 +167,11 @@ QUANT_WEIGHT_BITS: dict[str, tuple[int, ...]] = {
     "int8_static": (8,),
     "int4_weight": (4, 3, 2),
 }
-CONFIG_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_+.")
+# A config name is a DVC stage key (``compress@<name>-<seed>``) and a params key
+# (``compress.configs.<name>``): no ``-`` (it joins matrix names), no ``.`` (DVC could not address the key),
+# no ``/`` or spaces (it is a folder name too).
+CONFIG_NAME = re.compile(r"[a-z0-9][a-z0-9_+]*")
+CONFIG_NAME_MAX = 64
 
 
 def _fail(key: str, message: str) -> None:
@@ -189,7 +211,7 @@ class QuantSpec:
     method: str = option("int8_static", doc="quantization method", choices=lambda: QUANT_METHODS)
     weight_bits: int | None = option(None, doc="weight bit width; null: the method's default", ge=2, le=16)
     calibration_size: int = option(512, doc="int8_static: seeded training images for ranges", ge=1)
-    calibration_seed: int = option(0, doc="int8_static: seed of the calibration sample", ge=0)
+    calibration_seed: int = option(0, doc="int8_static: seed of the calibration sample", ge=0, le=MAX_SEED)
 
     @property
     def bits(self) -> int:
@@ -241,8 +263,9 @@ class CompressConfig:
         if "dense" not in self.configs or not self.configs["dense"].is_dense:
             _fail(f"{key}.dense", "must exist and compress nothing ({}): it is the reference population")
         for name, cfg in self.configs.items():
-            if not name or set(name) - CONFIG_NAME_CHARS:
-                _fail(f"{key}.{name}", "config names use only a-z, 0-9, _, + and .")
+            if len(name) > CONFIG_NAME_MAX or not CONFIG_NAME.fullmatch(name):
+                rule = f"1 to {CONFIG_NAME_MAX} characters of a-z, 0-9, _ and +, the first a-z or 0-9"
+                _fail(f"{key}.{name}", f"config names are {rule}")
             if cfg.is_dense and name != "dense":
                 _fail(f"{key}.{name}", "compresses nothing; give it prune and/or quantize")
 
@@ -307,7 +330,7 @@ class SaliencyConfig:
     sample_size: int = option(
         64, doc="test images in the fixed, seeded sample (0: the whole test split)", ge=0
     )
-    sample_seed: int = option(0, doc="seed of that sample", ge=0)
+    sample_seed: int = option(0, doc="seed of that sample", ge=0, le=MAX_SEED)
     steps: int = option(32, doc="integrated_gradients only: steps of the path integral", ge=2, le=1024)
     examples: int = option(4, doc="images drawn per config (dense and compressed maps side by side)", ge=0)
 
@@ -325,7 +348,7 @@ class RobustnessConfig:
     sample_size: int = option(
         100, doc="test images in each corrupted view, a fixed seeded sample (0: the whole test split)", ge=0
     )
-    seed: int = option(0, doc="seed of that sample and of the corruptions' randomness", ge=0)
+    seed: int = option(0, doc="seed of that sample and of the corruptions' randomness", ge=0, le=MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -335,7 +358,7 @@ class RepresentationsConfig:
     sample_size: int = option(
         500, doc="test images whose activations are compared (0: the whole test split)", ge=0
     )
-    sample_seed: int = option(0, doc="seed of that sample", ge=0)
+    sample_seed: int = option(0, doc="seed of that sample", ge=0, le=MAX_SEED)
     svcca_keep: float = option(0.99, doc="share of variance SVCCA keeps on each side", gt=0, le=1)
     units: int = option(4, doc="activation maximization: units (channels) of the last conv layer", ge=0)
     steps: int = option(128, doc="activation maximization: gradient-ascent steps", ge=1)
@@ -349,6 +372,7 @@ class Params:
     data: DataConfig = option(DataConfig(), doc="dataset section")
     model: ModelConfig = option(ModelConfig(), doc="architecture section")
     train: TrainConfig = option(TrainConfig(), doc="training recipe section")
+    runtime: RuntimeConfig = option(RuntimeConfig(), doc="threads and device of every torch stage")
     population: PopulationConfig = option(PopulationConfig(), doc="population section")
     compress: CompressConfig = option(CompressConfig(), doc="compression grid section")
     predict: PredictConfig = option(PredictConfig(), doc="prediction section")
@@ -482,17 +506,38 @@ def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key written twice in one mapping is an error (safe_load keeps
+    the last one silently, so an edit to the first would do nothing)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # ``<<: *anchor`` merges keys that the mapping may then override
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in lines:
+                raise ConfigError(f"{key}: duplicate key on line {line} (first on line {lines[key]})")
+            lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML document of ``path``, with duplicate keys an error (see :class:`_UniqueKeyLoader`)."""
+    return yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # a SafeLoader: builds plain data only
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate the whole params file; raise ConfigError with the file name on any problem."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = read_yaml(path)
+        return build(Params, raw, "")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({' '.join(str(err).split())})") from None
-    try:
-        return build(Params, raw, "")
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
 

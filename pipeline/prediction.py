@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-TOP_K = 5
+from pipeline.io.predictions import TOP_K
 
 
 @torch.inference_mode()

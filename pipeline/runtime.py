@@ -14,7 +14,7 @@ import platform
 from importlib import metadata
 from typing import Any
 
-from pipeline.config import ConfigError, TrainConfig
+from pipeline.config import ConfigError, RuntimeConfig
 
 
 def library_versions() -> dict[str, str]:
@@ -23,7 +23,7 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {name: metadata.version(name) for name in names}
 
 
-def configure_torch(cfg: TrainConfig) -> Any:
+def configure_torch(cfg: RuntimeConfig) -> Any:
     """Deterministic kernels, the thread count, and the device (an error if CUDA is asked for but absent)."""
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     import torch
@@ -32,5 +32,5 @@ def configure_torch(cfg: TrainConfig) -> Any:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device: cuda requested but no CUDA device is available; use cpu")
+        raise ConfigError("runtime.device: cuda requested but no CUDA device is available; use cpu")
     return torch.device(cfg.device)

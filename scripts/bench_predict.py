@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from pipeline import io
 from pipeline.compression.members import load_member
 from pipeline.config import load_params
+from pipeline.io.prepared import load_prepared
 from pipeline.prediction import predict_logits
 
 
@@ -71,7 +71,7 @@ def main() -> None:
     args = p.parse_args()
     batch = load_params().predict.batch_size
     model, _ = load_member(Path(args.checkpoint))
-    data = io.load_prepared(Path(args.data))
+    data = load_prepared(Path(args.data))
     images = torch.from_numpy(data.test.images)
     n = images.shape[0]
 

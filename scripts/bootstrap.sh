@@ -2,7 +2,7 @@
 # Set everything up, then run the default study or the tests.
 #
 #   bash scripts/bootstrap.sh study   # virtual env + pinned deps + dataset, then `dvc repro`
-#   bash scripts/bootstrap.sh test    # the same set-up, then the test suite
+#   bash scripts/bootstrap.sh test    # the same set-up, then ruff, mypy and the test suite
 #
 # A second run installs nothing: the pip step is skipped while pyproject.toml is unchanged (and, for the
 # tests, the dev extras are in), and the dataset step while its files are present. The study installs the
@@ -62,7 +62,8 @@ main() {
         [ -d .git ] || { say "error: not a git checkout (DVC needs one): clone the repository"; exit 1; }
         dvc repro
     else
-        python -m pytest
+        say "lint (ruff), format check (ruff format), types (mypy), then the tests (pytest)"
+        ruff check . && ruff format --check . && mypy && python -m pytest
     fi
 }
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from pipeline import io
 from pipeline.compression.backend import backend_int8_static, prediction_agreement
 from pipeline.compression.members import load_member
 from pipeline.compression.quantization import quantize
 from pipeline.compression.recipe import calibration_images
 from pipeline.config import load_params
+from pipeline.io.prepared import load_prepared
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     spec = params.compress.configs[args.config].quantize
     if spec is None or spec.method != "int8_static":
         raise SystemExit(f"error: compress.configs.{args.config} is not an int8_static config")
-    data = io.load_prepared(Path(args.data))
+    data = load_prepared(Path(args.data))
     images = torch.from_numpy(data.test.images).float() / 255.0
     calibration = calibration_images(torch.from_numpy(data.train.images), spec)
     agreements = []

@@ -16,7 +16,9 @@ from pipeline.config import (
     PopulationConfig,
     PruneSpec,
     QuantSpec,
+    RepresentationsConfig,
     RobustnessConfig,
+    RuntimeConfig,
     SyntheticConfig,
     TrainConfig,
     to_dict,
@@ -31,7 +33,7 @@ def tiny_params() -> Params:
     """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch, a 3-config grid, 2 corruptions at 2 severities
     on 64 test images: the smallest study that exercises everything."""
     data = DataConfig(dataset="synthetic", val_fraction=0.125, synthetic=SyntheticConfig())
-    train = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256, threads=1)
+    train = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256)
     configs = {
         "dense": CompressionConfig(),
         "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5, finetune_epochs=0.5)),
@@ -41,11 +43,13 @@ def tiny_params() -> Params:
         Params(),
         data=data,
         train=train,
+        runtime=RuntimeConfig(threads=1),
         population=PopulationConfig(seeds=(0, 1)),
         compress=CompressConfig(configs=configs),
         robustness=RobustnessConfig(
             corruptions=("gaussian_noise", "rotate"), severities=(1, 5), sample_size=64
         ),
+        representations=RepresentationsConfig(sample_size=0),  # all 256 (the default 500 is more)
     )
 
 
@@ -65,3 +69,11 @@ def params_file(tmp_path: Path, params: Params) -> Path:
 def tiny_data() -> Prepared:
     cfg = tiny_params().data
     return prepare(generate(cfg.synthetic), cfg.val_fraction, cfg.split_seed)
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny study after a full `dvc repro`, shared by the end-to-end tests (tests/e2e_study.py)."""
+    from .e2e_study import make_study
+
+    return make_study(tmp_path_factory)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, Params, build, load_params, to_dict
+from pipeline.config import (
+    MAX_SEED,
+    CompressConfig,
+    ConfigError,
+    Params,
+    PruneSpec,
+    QuantSpec,
+    _default_configs,
+    build,
+    load_params,
+    read_yaml,
+    to_dict,
+)
 
 from .conftest import REPO
 
@@ -27,7 +40,7 @@ def with_config(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 CASES = [
     # (raw params, the key the message must name, a fragment of what is allowed)
-    ({**to_dict(Params()), "trian": {}}, "trian", "allowed: data, model, train, population"),
+    ({**to_dict(Params()), "trian": {}}, "trian", "allowed: data, model, train, runtime, population"),
     (with_change("train", "epoch", 3), "train.epoch", "allowed: epochs"),
     (with_change("train", "epochs", "ten"), "train.epochs", "must be an integer"),
     (with_change("train", "epochs", 2.5), "train.epochs", "must be an integer"),
@@ -86,7 +99,27 @@ CASES = [
         "allowed: prune",
     ),
     (with_config("empty", {}), "compress.configs.empty", "compresses nothing"),
-    (with_config("Bad-Name", {"prune": {}}), "compress.configs.Bad-Name", "only a-z, 0-9"),
+    (with_config("Bad-Name", {"prune": {}}), "compress.configs.Bad-Name", "1 to 64 characters of a-z, 0-9"),
+    *(
+        (with_config(name, {"prune": {}}), f"compress.configs.{name}", "of a-z, 0-9, _ and +, the first a-z")
+        for name in ("prune_0.5", "a-b", "a/b", "a b", ".", "..", "_x", "+x", "", "x" * 65)
+    ),
+    (with_change("data", "root", ""), "data.root", "must be null for data/raw, or a folder"),
+    (with_change("data", "root", "  "), "data.root", "must be null for data/raw, or a folder"),
+    (with_change("runtime", "device", "tpu"), "runtime.device", "allowed: cpu, cuda"),
+    (with_change("runtime", "threads", -1), "runtime.threads", ">= 0"),
+    (with_change("train", "threads", 1), "train.threads", "allowed: epochs"),  # moved to runtime
+    # every seed-like option is bounded, so a huge seed is one line, not a traceback in torch
+    (with_change("population", "seeds", [0, 2**64]), "population.seeds[1]", f"<= {2**32 - 1}"),
+    (with_change("data", "split_seed", 2**32), "data.split_seed", f"<= {2**32 - 1}"),
+    (with_change("saliency", "sample_seed", 2**32), "saliency.sample_seed", f"<= {2**32 - 1}"),
+    (with_change("robustness", "seed", 2**32), "robustness.seed", f"<= {2**32 - 1}"),
+    (with_change("representations", "sample_seed", 2**32), "representations.sample_seed", f"<= {2**32 - 1}"),
+    (
+        with_config("q", {"quantize": {"calibration_seed": 2**32}}),
+        "compress.configs.q.quantize.calibration_seed",
+        f"<= {2**32 - 1}",
+    ),
     (with_config("dense", {"prune": {}}), "compress.configs.dense", "must exist and compress nothing"),
 ]
 
@@ -102,16 +135,54 @@ def test_bad_values_name_key_and_allowed(raw: dict[str, Any], key: str, allowed:
 
 
 def test_defaults_match_params_yaml() -> None:
-    """params.yaml holds the dataclasses' defaults: every option spelled out, except inside compression
-    configs, which name only what defines them (the rest takes the PruneSpec/QuantSpec defaults)."""
+    """params.yaml holds the dataclasses' defaults with every option spelled out: no value that can change
+    a result is left to a default hidden in the code."""
     assert to_dict(load_params(REPO / "params.yaml")) == to_dict(Params())
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     defaults = to_dict(Params())
     assert list(raw) == list(defaults)
     for section in raw:
         if section != "compress":
-            assert raw[section] == defaults[section], section
-    assert list(raw["compress"]["configs"]) == list(defaults["compress"]["configs"])
+            assert raw[section] == defaults[section], section  # every key, nested ones included
+    assert build(CompressConfig, raw["compress"], "compress").configs == _default_configs()
+    assert list(raw["compress"]["configs"]) == list(_default_configs())
+
+
+def test_every_compression_spec_in_params_yaml_spells_out_every_field() -> None:
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    fields = {
+        "prune": [f.name for f in dataclasses.fields(PruneSpec)],
+        "quantize": [f.name for f in dataclasses.fields(QuantSpec)],
+    }
+    for name, config in raw["compress"]["configs"].items():
+        for kind, spec in config.items():
+            assert sorted(spec) == sorted(fields[kind]), f"compress.configs.{name}.{kind}"
+
+
+def test_every_seed_like_option_is_bounded() -> None:
+    classes = [type(getattr(Params(), f.name)) for f in dataclasses.fields(Params)] + [PruneSpec, QuantSpec]
+    seeds = [(c.__name__, f) for c in classes for f in dataclasses.fields(c) if "seed" in f.name]
+    assert len(seeds) == 6  # population.seeds, data.split_seed, three sample seeds, calibration_seed
+    for owner, f in seeds:
+        assert f.metadata["le"] == MAX_SEED == 2**32 - 1, f"{owner}.{f.name}"
+
+
+def test_a_key_written_twice_is_an_error_naming_it_and_its_lines(tmp_path: Path) -> None:
+    """yaml.safe_load would keep the second silently, so editing the first would change nothing."""
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(to_dict(Params()), sort_keys=False) + "train:\n  epochs: 9\n")
+    with pytest.raises(ConfigError, match=r"params\.yaml: train: duplicate key on line \d+ \(first on line"):
+        load_params(path)
+    path.write_text("train:\n  epochs: 3\n  lr: 0.1\n  epochs: 4\n")
+    with pytest.raises(ConfigError) as info:
+        load_params(path)
+    assert str(info.value) == f"{path}: epochs: duplicate key on line 4 (first on line 2)"
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("base: &base {epochs: 3, lr: 0.1}\ntrain:\n  <<: *base\n  epochs: 4\n")
+    assert read_yaml(path)["train"] == {"epochs": 4, "lr": 0.1}
 
 
 def test_valid_values_are_converted(params_file: Path) -> None:

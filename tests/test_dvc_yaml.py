@@ -64,7 +64,7 @@ def test_per_config_stages_declare_only_their_own_config() -> None:
     """Adding or changing one config must not invalidate the other configs' stages."""
     compress = DVC["stages"]["compress"]
     assert compress["matrix"] == {"config": "${compress.configs}", "seed": "${population.seeds}"}
-    assert compress["params"] == ["compress.configs.${item.config}"]
+    assert compress["params"] == ["compress.configs.${item.config}", "runtime"]
     for family in FAMILIES[1:]:
         stage = DVC["stages"][family]
         assert stage["foreach"] == "${compress.configs}", family
@@ -111,3 +111,41 @@ def test_paths_live_in_dvc_yaml_not_in_params() -> None:
     pathy = [k for k, v in flat if isinstance(v, str) and "/" in v]
     assert pathy == []
     assert Path("data/raw").as_posix() in DVC["stages"]["download"]["cmd"]
+
+
+def test_no_params_value_reaches_a_shell_command() -> None:
+    """DVC runs a stage's cmd through a shell: a ${...} there would let a config name or seed run code
+    (`x; rm -rf data`) under `dvc repro -s`. The stages read their config and seed from DVC_STAGE."""
+    for name, body in stage_bodies().items():
+        assert "${" not in body["cmd"], name
+
+
+def outs_of(body: dict[str, Any]) -> list[str]:
+    entries = [*body.get("outs", []), *body.get("metrics", []), *body.get("plots", [])]
+    return [next(iter(e)) if isinstance(e, dict) else e for e in entries]
+
+
+def test_every_stage_runs_after_validate_and_nothing_is_left_uncached() -> None:
+    """validate checks the whole params.yaml before DVC removes any other stage's outputs; every output
+    is cached, so a failed stage can put back what DVC removed (pipeline/io/dvc_cache.py)."""
+    bodies = stage_bodies()
+    assert bodies["validate"]["deps"][0] == "params.yaml" and outs_of(bodies["validate"]) == [
+        "data/validated"
+    ]
+    for name, body in bodies.items():
+        if name != "validate":
+            assert "data/validated" in body["deps"], name
+        entries = [*body.get("outs", []), *body.get("metrics", []), *body.get("plots", [])]
+        for entry in entries:
+            assert not isinstance(entry, dict) or next(iter(entry.values())).get("cache", True), (name, entry)
+
+
+def test_a_templated_output_path_ends_in_a_fixed_name() -> None:
+    """Whatever a config name or seed holds (`..`, `.`, `a/b`, `/abs`, ``), the output path DVC removes
+    under `dvc repro -s` ends in a component no name can make `.` or `..`: a per-config folder ends in
+    ".d", a member's file in a fixed suffix."""
+    for name, body in stage_bodies().items():
+        for out in outs_of(body):
+            if "${" in out:
+                tail = out.rsplit("/", 1)[-1]
+                assert tail.endswith((".d", ".safetensors", ".json", ".csv")), (name, out)

@@ -5,122 +5,27 @@ byte-identical checkpoints, experiments, metrics, plots and sharing through a re
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from pipeline import io
-from pipeline.config import to_dict
+from pipeline.io.checkpoints import load_checkpoint
+from pipeline.io.files import read_json
 from pipeline.io.predictions import read_predictions
+from pipeline.io.prepared import load_prepared
 
-from .conftest import REPO, tiny_params
+from .e2e_study import CONFIGS, FAN_IN, cells, edit_params, lock_hashes, per_config, ran, restore, sh
 from .report import parse_html
 
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent
-COPIED = ["pipeline", "dvc.yaml", "stages", ".gitignore", "data/.gitkeep", "pyproject.toml"]
-
-
-def env() -> dict[str, str]:
-    e = dict(os.environ)
-    e["PATH"] = f"{BIN}{os.pathsep}{e['PATH']}"
-    e |= {
-        "DVC_NO_ANALYTICS": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    return e
-
-
-def sh(cwd: Path, *argv: str) -> str:
-    """Run a command, fail the test with its output if it fails; return stdout + stderr."""
-    result = subprocess.run(argv, cwd=cwd, env=env(), capture_output=True, text=True, check=False)
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(argv)} failed:\n{out}"
-    return out
-
-
-CONFIGS = ("dense", "magnitude_50", "int8_static")
-FAN_IN = {"stats", "pie", "report"}  # cheap stages over every config: they rerun on any change
-
-
-def ran(out: str) -> set[str]:
-    """The stages a dvc command ran, from its "Running stage '[stages/<family>/dvc.yaml:]x':" lines."""
-    return {name.rpartition(":")[2] for name in re.findall(r"Running stage '([^']+)'", out)}
-
-
-PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # the @config stages
-
-
-def per_config(configs: tuple[str, ...]) -> set[str]:
-    return {f"{stage}@{c}" for stage in PER_CONFIG for c in configs}
-
-
-def cells(configs: tuple[str, ...], seeds: tuple[int, ...]) -> set[str]:
-    """The compress cells of ``configs`` and their @config stages."""
-    return {f"compress@{c}-{s}" for c in configs for s in seeds} | per_config(configs)
-
-
-def edit_params(repo: Path, edit: Callable[[dict[str, Any]], None]) -> None:
-    raw = yaml.safe_load((repo / "params.yaml").read_text())
-    edit(raw)
-    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-
-
-def restore(repo: Path) -> None:
-    """Back to the committed study: params, lock and reports from git (new plot tables of an added config
-    removed), outputs from DVC's cache."""
-    sh(repo, "git", "checkout", "--", ".")
-    sh(repo, "git", "clean", "-fdq")
-    sh(repo, "dvc", "checkout", "--force")
-    assert "up to date" in sh(repo, "dvc", "status")
-
-
-def lock_hashes(repo: Path) -> dict[str, str]:
-    """Output path -> md5 recorded in every dvc.lock."""
-    locks = [yaml.safe_load(p.read_text()) for p in [repo / "dvc.lock", *repo.glob("stages/*/dvc.lock")]]
-    return {o["path"]: o["md5"] for lock in locks for s in lock["stages"].values() for o in s.get("outs", [])}
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("study")
-    for name in COPIED:
-        src, dst = REPO / name, repo / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst)
-    (repo / "params.yaml").write_text(yaml.safe_dump(to_dict(tiny_params()), sort_keys=False))
-    sh(repo, "git", "init", "-q")
-    sh(repo, "dvc", "init", "-q")
-    sh(repo, "dvc", "remote", "add", "-d", "shared", str(tmp_path_factory.mktemp("remote")))
-    sh(repo, "git", "add", "-A")
-    sh(repo, "git", "commit", "-qm", "tiny study")
-    out = sh(repo, "dvc", "repro")
-    assert ran(out) == {"download", "corrupt", "train@0", "train@1"} | FAN_IN | cells(CONFIGS, (0, 1))
-    sh(repo, "git", "add", "-A")
-    sh(repo, "git", "commit", "-qm", "run")
-    return repo
-
 
 def test_every_output_is_there_and_consistent(study: Path) -> None:
-    prepared = io.load_prepared(study / "data/prepared")
+    prepared = load_prepared(study / "data/prepared")
     assert (len(prepared.train), len(prepared.val), len(prepared.test)) == (448, 64, 256)
     for seed in (0, 1):
-        state, meta = io.load_checkpoint(study / f"data/train/seed_{seed}/model.safetensors")
+        state, meta = load_checkpoint(study / f"data/train/seed_{seed}/model.safetensors")
         assert meta["seed"] == seed and meta["arch"] == "small_cnn" and meta["kind"] == "dense"
         assert meta["dataset_sha256"] == prepared.sha256
         assert meta["config"]["train"]["epochs"] == 1
@@ -128,9 +33,9 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
         assert "net.classifier.weight" in state and "mean" in state
         history = (study / f"reports/training/seed_{seed}.csv").read_text().splitlines()
         assert history[0].startswith("epoch,train_loss,train_acc,val_loss,val_acc") and len(history) == 2
-        member = io.read_json(study / f"data/train/seed_{seed}/metrics.json")
+        member = read_json(study / f"data/train/seed_{seed}/metrics.json")
         assert member["top1"] > 0.5  # 4 learnable classes, chance 0.25
-    metrics = io.read_json(study / "reports/metrics.json")
+    metrics = read_json(study / "reports/metrics.json")
     assert list(metrics) == list(CONFIGS)
     assert metrics["dense"]["members"] == 2 and metrics["dense"]["top1_drop"] == 0.0
     assert metrics["dense"]["top1_low"] <= metrics["dense"]["top1"] <= metrics["dense"]["top1_high"]
@@ -140,10 +45,10 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
         )
     assert metrics["magnitude_50"]["size_ratio"] < 1.0 and metrics["int8_static"]["size_ratio"] < 0.3
     for seed in (0, 1):
-        _, meta = io.load_checkpoint(study / f"data/compress/magnitude_50/seed_{seed}.safetensors")
+        _, meta = load_checkpoint(study / f"data/compress/magnitude_50/seed_{seed}.safetensors")
         assert meta["kind"] == "compressed" and meta["config"] == "magnitude_50"
         assert abs(meta["sparsity"]["overall"]["sparsity"] - 0.5) < 1e-3
-        table = read_predictions(study / f"data/predict/int8_static/clean/seed_{seed}.parquet")
+        table = read_predictions(study / f"data/predict/int8_static.d/clean/seed_{seed}.parquet")
         assert table["example_id"].tolist() == list(range(256))
         assert table["label"].tolist() == prepared.test.labels.tolist()
         assert table["top5"].shape == (256, 4)  # 4 classes: top-5 holds all of them
@@ -151,7 +56,7 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
 
 def test_the_analysis_covers_every_config(study: Path) -> None:
     """stats and pie on the synthetic run: every config, every class, consistent counts."""
-    stats = io.read_json(study / "data/stats/summary.json")
+    stats = read_json(study / "data/stats/summary.json")
     assert list(stats["configs"]) == list(CONFIGS) and stats["noise_floor"]["pairs"] == 1
     for name in CONFIGS:
         per_class = (study / f"data/stats/per_class/{name}.csv").read_text().splitlines()
@@ -162,8 +67,8 @@ def test_the_analysis_covers_every_config(study: Path) -> None:
         assert (study / f"data/stats/confusion/mean/{name}.npy").is_file()
         assert (study / f"data/stats/confusion/diff/{name}.npy").is_file()
     assert not (study / "data/stats/subgroups.csv").exists()  # synthetic data has no attributes
-    pie = io.read_json(study / "data/pie/summary.json")
-    metrics = io.read_json(study / "reports/metrics.json")
+    pie = read_json(study / "data/pie/summary.json")
+    metrics = read_json(study / "reports/metrics.json")
     for name in CONFIGS[1:]:
         entry = pie["configs"][name]
         rows = (study / f"data/pie/{name}/pies.csv").read_text().splitlines()
@@ -176,25 +81,25 @@ def test_the_analysis_covers_every_config(study: Path) -> None:
 
 
 def test_saliency_robustness_and_representations_cover_every_config(study: Path) -> None:
-    metrics = io.read_json(study / "reports/metrics.json")
+    metrics = read_json(study / "reports/metrics.json")
     views = {"clean", "gaussian_noise-1", "gaussian_noise-5", "rotate-1", "rotate-5"}
     for name in CONFIGS:
-        assert {p.name for p in (study / f"data/predict/{name}").iterdir()} == views | {"summary.json"}
-        sal = io.read_json(study / f"data/saliency/{name}/summary.json")
+        assert {p.name for p in (study / f"data/predict/{name}.d").iterdir()} == views | {"summary.json"}
+        sal = read_json(study / f"data/saliency/{name}.d/summary.json")
         assert sal["members"] == 2 and sal["noise_floor"]["pairs"] == 1
-        assert (study / f"data/saliency/{name}/examples.png").is_file()
-        rob = io.read_json(study / f"data/robustness/{name}/summary.json")
+        assert (study / f"data/saliency/{name}.d/examples.png").is_file()
+        rob = read_json(study / f"data/robustness/{name}.d/summary.json")
         assert rob["corruptions"] == ["gaussian_noise", "rotate"] and rob["sample_size"] == 64
-        rep = io.read_json(study / f"data/representations/{name}/summary.json")
+        rep = read_json(study / f"data/representations/{name}.d/summary.json")
         assert rep["layers"][-1]["layer"] == "logits"
-        assert (study / f"data/representations/{name}/activation_max.png").is_file()
+        assert (study / f"data/representations/{name}.d/activation_max.png").is_file()
         assert metrics[name]["saliency_mad"] == sal["mad"] and metrics[name]["mce"] == rob["mce"]
         assert metrics[name]["cka_last"] == rep["cka_last"]
     # The dense population against itself.
     assert metrics["dense"]["saliency_mad"] == 0.0 and metrics["dense"]["mce"] == 1.0
     assert metrics["dense"]["cka_last"] == pytest.approx(1.0)
-    assert io.read_json(study / "data/saliency/int8_static/summary.json")["straight_through"] is True
-    table = read_predictions(study / "data/predict/int8_static/rotate-5/seed_1.parquet")
+    assert read_json(study / "data/saliency/int8_static.d/summary.json")["straight_through"] is True
+    table = read_predictions(study / "data/predict/int8_static.d/rotate-5/seed_1.parquet")
     assert table["example_id"].size == 64 and (table["example_id"] < 256).all()
 
 
@@ -253,7 +158,7 @@ def test_adding_a_config_runs_only_its_stages(study: Path) -> None:
     edit_params(study, add)
     out = sh(study, "dvc", "repro")
     assert ran(out) == cells(("random_50",), (0, 1)) | FAN_IN
-    assert "random_50" in io.read_json(study / "reports/metrics.json")
+    assert "random_50" in read_json(study / "reports/metrics.json")
     restore(study)
 
 
@@ -295,4 +200,4 @@ def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> 
         and "magnitude_50.top1_drop" in header
         and "magnitude_50.pie_fraction" in header
     )
-    assert io.read_json(study / "reports/metrics.json")["dense"]["members"] == 3
+    assert read_json(study / "reports/metrics.json")["dense"]["members"] == 3

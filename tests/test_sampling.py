@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from pipeline.errors import ConfigError
 from pipeline.sampling import sample_indices
 
 
@@ -11,9 +12,14 @@ def test_sample_is_fixed_sorted_and_without_repeats() -> None:
     assert not np.array_equal(a, sample_indices(10_000, 64, seed=1))
 
 
-def test_zero_or_too_large_means_everything() -> None:
-    assert sample_indices(10, 64, seed=0).tolist() == list(range(10))
+def test_zero_or_the_total_means_everything() -> None:
+    assert sample_indices(10, 10, seed=0).tolist() == list(range(10))
     assert sample_indices(10, 0, seed=0).tolist() == list(range(10))
+
+
+def test_more_than_the_total_is_a_config_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"^saliency\.sample_size: 64 is more than the 10 test images"):
+        sample_indices(10, 64, seed=0, key="saliency.sample_size")
 
 
 def test_negative_sizes_are_refused() -> None:

@@ -68,21 +68,17 @@ COLUMNS = ("example_id", "label", "pred", "p_pred", "top5")
 
 
 def read_member(path: Path) -> dict[str, np.ndarray]:
-    """The columns the analysis needs from one prediction table (not the logits)."""
-    import pyarrow.parquet as pq
+    """The columns the analysis needs from one prediction table (not the logits); a missing or damaged
+    table is an InputCorrupt naming it."""
+    from pipeline.io.predictions import read_predictions
 
-    try:
-        table = pq.read_table(path, columns=list(COLUMNS))
-    except FileNotFoundError:
-        raise PredictionsMismatch(f"{path}: prediction table not found; run the predict stage") from None
-    top5 = table.column("top5").combine_chunks()
-    width = top5.type.list_size
+    table = read_predictions(path, COLUMNS)
     return {
-        "example_id": table.column("example_id").to_numpy(),
-        "label": table.column("label").to_numpy().astype(np.int64),
-        "pred": table.column("pred").to_numpy().astype(np.int64),
-        "p_pred": table.column("p_pred").to_numpy().astype(np.float64),
-        "top5": top5.flatten().to_numpy().reshape(len(table), width),
+        "example_id": table["example_id"],
+        "label": table["label"].astype(np.int64),
+        "pred": table["pred"].astype(np.int64),
+        "p_pred": table["p_pred"].astype(np.float64),
+        "top5": table["top5"],
     }
 
 

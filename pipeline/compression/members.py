@@ -13,10 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline import io
 from pipeline.config import QuantSpec, build
-from pipeline.models import build_model
+from pipeline.errors import InputCorrupt
+from pipeline.io.checkpoints import load_checkpoint
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 
 
 def empty_member(meta: dict[str, Any]) -> Member:
@@ -33,12 +34,19 @@ def quant_spec(meta: dict[str, Any]) -> QuantSpec | None:
 
 def load_member(path: Path) -> tuple[nn.Module, dict[str, Any]]:
     """(model in eval mode, metadata) from a dense or compressed checkpoint."""
-    state, meta = io.load_checkpoint(path)
-    model: nn.Module = empty_member(meta)
-    spec = quant_spec(meta)
+    state, meta = load_checkpoint(path)  # digest checked: tensors and metadata are as saved
+    try:
+        model: nn.Module = empty_member(meta)
+        spec = quant_spec(meta)
+    except (KeyError, TypeError, ValueError) as err:  # ConfigError is a ValueError
+        raise InputCorrupt(f"{path}: its metadata does not describe a member [{err}]") from None
     if spec is not None:
         from pipeline.compression.quantization import prepare_structure
 
         model = prepare_structure(model, spec)
-    model.load_state_dict(state, strict=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        detail = " ".join(str(err).split())[:300]  # torch's message spans lines, one per key
+        raise InputCorrupt(f"{path}: its tensors do not fit the architecture it records [{detail}]") from None
     return model.eval(), meta

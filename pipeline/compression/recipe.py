@@ -16,19 +16,26 @@ from pipeline.compression import pruning, size
 from pipeline.compression.finetune import finetune, finetune_steps
 from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainConfig
 from pipeline.training.loop import TrainData
+from pipeline.training.resume import Resume
 
 log = logging.getLogger("pipeline.compress")
 
 
 def prune_member(
-    model: nn.Module, spec: PruneSpec, data: TrainData, train_cfg: TrainConfig, seed: int
+    model: nn.Module,
+    spec: PruneSpec,
+    data: TrainData,
+    train_cfg: TrainConfig,
+    seed: int,
+    resume: Resume | None = None,
 ) -> dict[str, Any]:
-    """Prune ``model`` in place by ``spec``'s schedule; returns the sparsity report of its masks."""
+    """Prune ``model`` in place by ``spec``'s schedule; returns the sparsity report of its masks.
+    ``resume``: where fine-tuning continues from and keeps its state (:func:`finetune`)."""
     generator = torch.Generator().manual_seed(seed)
     steps = finetune_steps(spec, int(data.train_labels.shape[0]), train_cfg.batch_size)
     hook = pruning.start_pruning(model, spec, steps, generator)  # prunes now (gradual: to the initial level)
     if spec.schedule != "oneshot":
-        finetune(model, data, train_cfg, spec, seed, hook.after_step)
+        finetune(model, data, train_cfg, spec, seed, hook, resume)
     return dict(pruning.sparsity_report(model, list(hook.masks)))
 
 
@@ -46,14 +53,20 @@ def storage(model: nn.Module, sparse: set[str], bits: dict[str, int], dense: int
 
 
 def compress_member(
-    model: nn.Module, cfg: CompressionConfig, data: TrainData, train_cfg: TrainConfig, seed: int
+    model: nn.Module,
+    cfg: CompressionConfig,
+    data: TrainData,
+    train_cfg: TrainConfig,
+    seed: int,
+    resume: Resume | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """The compressed member (eval mode) and what the compression achieved."""
+    """The compressed member (eval mode) and what the compression achieved (``resume``: see
+    :func:`prune_member`)."""
     report: dict[str, Any] = {}
     dense_bytes = size.dense_size_bytes(model.state_dict())
     sparse: set[str] = set()
     if cfg.prune is not None:
-        report["sparsity"] = prune_member(model, cfg.prune, data, train_cfg, seed)
+        report["sparsity"] = prune_member(model, cfg.prune, data, train_cfg, seed, resume)
         sparse = set(report["sparsity"]) - {"overall"}
     model.eval()
     bits: dict[str, int] = {}

@@ -1,29 +1,8 @@
-"""Dataset registry: a params name (``data.dataset``) to the loader that reads that dataset's files.
+"""Datasets: one loader module per dataset (``fashion_mnist``, ``cifar10``, ...) on the shared ``base``.
 
-Loaders import torchvision lazily, so looking a name up costs nothing.
+The registry (``data.dataset`` name -> loader) is :mod:`pipeline.data.registry`.  Only its names are kept
+here, free of imports, so that validating params.yaml makes no stage depend on every loader.
 """
 
-from __future__ import annotations
-
-from pipeline.data import celeba, cifar10, fashion_mnist, gtsrb, imagefolder, synthetic
-from pipeline.data.base import DatasetCorrupt, DatasetUnavailable, Loader, RawDataset, Split
-
-DATASETS: dict[str, Loader] = {
-    "fashion_mnist": fashion_mnist.load,
-    "cifar10": cifar10.load,
-    "gtsrb": gtsrb.load,
-    "celeba": celeba.load,
-    "imagefolder": imagefolder.load,
-    "synthetic": synthetic.load,
-}
-
-
-def get_loader(name: str) -> Loader:
-    """The loader registered as ``name``; a KeyError lists the valid names."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; allowed: {', '.join(sorted(DATASETS))}") from None
-
-
-__all__ = ["DATASETS", "DatasetCorrupt", "DatasetUnavailable", "Loader", "RawDataset", "Split", "get_loader"]
+# The registry's names, in its order (``registry.DATASETS`` holds exactly these; a test checks it).
+DATASET_NAMES = ("fashion_mnist", "cifar10", "gtsrb", "celeba", "imagefolder", "synthetic")

@@ -1,19 +1,26 @@
 """Atomic writes and small text files (JSON, CSV).
 
-A write goes to a temporary file beside its target and is renamed into place only when complete, so a
-failed stage never leaves a half-written output.
+A write goes to a temporary file in the scratch area (pipeline/io/scratch.py: outside DVC's view, on the
+target's filesystem) and is renamed onto its target only when complete, so a failed or killed stage never
+leaves a half-written output, nor a temporary beside one. A read names the file in one line (InputCorrupt)
+when it is missing, truncated, garbled or differs from its recorded SHA-256.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from pipeline.errors import InputCorrupt
+from pipeline.io import scratch
 
 _UMASK = os.umask(0)  # the process umask: read by setting it and putting it back
 os.umask(_UMASK)
@@ -21,17 +28,14 @@ os.umask(_UMASK)
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path in ``path``'s scratch area; rename it onto ``path`` only if the block
+    succeeds (a killed process's temporary is removed by the next write to that area)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
-    try:
-        yield Path(tmp)
+    with scratch.temporary(path) as tmp:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
+        yield tmp
         os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -39,8 +43,52 @@ def write_json(path: Path, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text())
+def read_json(path: Path, writer: str | None = None) -> Any:
+    """The JSON value in ``path``; a missing, truncated or garbled file is an InputCorrupt naming it
+    (``writer``: the stage that writes it, named in the fix)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputCorrupt(f"{path}: missing; {rerun(writer)}") from None
+    except (ValueError, OSError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InputCorrupt(f"{path}: not readable JSON (truncated or garbled) [{reason(err)}]") from None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in large blocks (hashlib.file_digest)."""
+    with Path(path).open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_npy(
+    path: Path, sha256: str | None = None, writer: str | None = None, mmap: bool = False
+) -> np.ndarray:
+    """The array in ``path`` (memory-mapped with ``mmap``), checked against ``sha256`` of the file's bytes
+    when given; a missing, truncated, garbled or altered file is an InputCorrupt naming it."""
+    path = Path(path)
+    try:
+        if sha256 is not None and file_sha256(path) != sha256:
+            raise InputCorrupt(
+                f"{path}: SHA-256 differs from the recorded one (altered or damaged); {rerun(writer)}"
+            )
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputCorrupt(f"{path}: missing; {rerun(writer)}") from None
+    except (ValueError, EOFError, OSError) as err:
+        raise InputCorrupt(
+            f"{path}: not a readable .npy array (truncated or garbled) [{reason(err)}]"
+        ) from None
+
+
+def rerun(writer: str | None) -> str:
+    """The fix for a missing or damaged output of ``writer`` (a stage name)."""
+    return f"run `dvc repro {writer}`" if writer else "rerun the stage that writes it"
+
+
+def reason(err: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:

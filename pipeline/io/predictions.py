@@ -1,12 +1,30 @@
-"""Prediction tables (Parquet) and their float16 logits (.npy), one pair per member and test view."""
+"""Prediction tables (Parquet) and their float16 logits (.npy), one pair per member and test view.
+
+The table is written with page checksums and records the SHA-256 of its logits file, so a reader refuses
+either file when it was truncated, garbled or altered; the table's columns, types and values are checked
+against its logits (row count, number of classes) on every read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline.io.files import atomic_path
+from pipeline.errors import InputCorrupt
+from pipeline.io.files import atomic_path, file_sha256, read_npy, reason
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+TOP_K = 5  # the width of the top5 column, fewer for fewer classes
+COLUMNS = ("example_id", "label", "pred", "p_pred", "p_label", "top5")
+LOGITS_KEY = b"logits_sha256"  # in the table's schema metadata
+WRITER = "predict"
+RERUN = f"run `dvc repro {WRITER}`"
 
 
 def write_predictions(path: Path, columns: dict[str, np.ndarray], logits: np.ndarray) -> None:
@@ -21,33 +39,116 @@ def write_predictions(path: Path, columns: dict[str, np.ndarray], logits: np.nda
             arrays[name] = pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
         else:
             arrays[name] = pa.array(values)
-    table = pa.table(arrays)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
     with atomic_path(logits_path(path)) as tmp, tmp.open("wb") as handle:
         np.save(handle, logits.astype(np.float16), allow_pickle=False)
+    table = pa.table(arrays).replace_schema_metadata({LOGITS_KEY: file_sha256(logits_path(path))})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
 
 
 def logits_path(path: Path) -> Path:
     return path.with_name(path.name.removesuffix(".parquet") + ".logits.npy")
 
 
-def read_predictions(path: Path) -> dict[str, np.ndarray]:
-    """Columns of a prediction table as NumPy arrays (``top5`` as (N, 5))."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    out = {}
-    for name in table.column_names:
-        column = table.column(name).combine_chunks()
-        if pa.types.is_fixed_size_list(column.type):
-            flat = column.flatten().to_numpy(zero_copy_only=False)
-            out[name] = flat.reshape(len(table), column.type.list_size)
-        else:
-            out[name] = column.to_numpy(zero_copy_only=False)
+def read_predictions(path: Path, columns: Sequence[str] = COLUMNS) -> dict[str, np.ndarray]:
+    """``columns`` of a prediction table as NumPy arrays (``top5`` as (N, k)), after checking the table's
+    schema, its row count against its logits' and its class ids against their number of classes; a
+    missing, truncated, garbled or inconsistent table is an InputCorrupt naming it."""
+    path = Path(path)
+    handle = _open(path)
+    rows, classes = _logits_shape(path)
+    _check(path, _schema_problem(handle.schema_arrow, classes))
+    if handle.metadata.num_rows != rows:
+        _check(path, f"{handle.metadata.num_rows} rows, its logits {rows}")
+    try:
+        table = handle.read(columns=list(columns))
+    except (OSError, ValueError) as err:  # a page checksum that fails, a garbled page
+        raise InputCorrupt(f"{path}: damaged Parquet data [{reason(err)}]; {RERUN}") from None
+    out = {name: _numpy(table.column(name)) for name in columns}
+    _check(path, _value_problem(out, classes))
     return out
 
 
 def read_logits(path: Path) -> np.ndarray:
-    return np.load(logits_path(path), allow_pickle=False)
+    """(N, K) float16 logits of the table ``path``, checked against the SHA-256 the table records."""
+    path = Path(path)
+    digest = (_open(path).schema_arrow.metadata or {}).get(LOGITS_KEY)
+    if digest is None:
+        raise InputCorrupt(f"{path}: records no SHA-256 of its logits (an older table); {RERUN}")
+    logits = read_npy(logits_path(path), digest.decode(), WRITER)
+    if logits.ndim != 2 or logits.dtype != np.float16:
+        raise InputCorrupt(f"{logits_path(path)}: {logits.dtype} {logits.shape}, not (N, K) float16; {RERUN}")
+    return logits
+
+
+def _logits_shape(path: Path) -> tuple[int, int]:
+    """(N, K) from the logits' header (memory-mapped, so also checked against the file's size)."""
+    shape = read_npy(logits_path(path), writer=WRITER, mmap=True).shape
+    if len(shape) != 2:
+        raise InputCorrupt(f"{logits_path(path)}: shape {shape}, not (N, K); {RERUN}")
+    return int(shape[0]), int(shape[1])
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    """The table's footer (schema, row count); its pages are read with their checksums verified."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path, page_checksum_verification=True)
+    except FileNotFoundError:
+        raise InputCorrupt(f"{path}: missing; {RERUN}") from None
+    except (OSError, ValueError) as err:  # ArrowInvalid is a ValueError
+        raise InputCorrupt(
+            f"{path}: not a readable Parquet file (truncated or garbled) [{reason(err)}]; {RERUN}"
+        ) from None
+
+
+def _check(path: Path, problem: str | None) -> None:
+    if problem is not None:
+        raise InputCorrupt(f"{path}: not a prediction table of this project ({problem}); {RERUN}")
+
+
+def _schema_problem(schema: pa.Schema, classes: int) -> str | None:
+    import pyarrow as pa
+
+    expected = {
+        "example_id": pa.int32(),
+        "label": pa.int16(),
+        "pred": pa.int16(),
+        "p_pred": pa.float32(),
+        "p_label": pa.float32(),
+        "top5": pa.list_(pa.field("element", pa.int16()), min(TOP_K, classes)),  # Parquet names it so
+    }
+    if schema.names != list(expected):
+        return f"columns {', '.join(schema.names)}; expected {', '.join(expected)}"
+    wrong = [
+        f"{name} is {schema.field(name).type}, not {kind}"
+        for name, kind in expected.items()
+        if not schema.field(name).type.equals(kind)
+    ]
+    return "; ".join(wrong) or None
+
+
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    import pyarrow as pa
+
+    array = column.combine_chunks()
+    if pa.types.is_fixed_size_list(array.type):  # (N * k,) -> (N, k)
+        return array.flatten().to_numpy(zero_copy_only=False).reshape(len(array), array.type.list_size)
+    return array.to_numpy(zero_copy_only=False)
+
+
+def _value_problem(columns: dict[str, np.ndarray], classes: int) -> str | None:
+    """Class ids outside [0, classes), probabilities outside [0, 1], negative example ids."""
+    for name in ("label", "pred", "top5"):
+        values = columns.get(name)
+        if values is not None and values.size and (values.min() < 0 or values.max() >= classes):
+            return f"{name} outside [0, {classes})"
+    for name in ("p_pred", "p_label"):
+        values = columns.get(name)
+        if values is not None and not np.all((values >= 0) & (values <= 1)):
+            return f"{name} outside [0, 1]"
+    ids = columns.get("example_id")
+    if ids is not None and ids.size and ids.min() < 0:
+        return "a negative example_id"
+    return None

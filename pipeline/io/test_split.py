@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.io.files import read_json
+from pipeline.errors import InputCorrupt
+from pipeline.io.files import read_json, read_npy
 
 
 @dataclass(frozen=True)
@@ -26,22 +27,41 @@ class TestSplit:
 
 
 def load_test_split(folder: Path) -> TestSplit:
+    """The test split, each file checked against the SHA-256 in meta.json (the images too: memory-mapped
+    afterwards, but hashed in full first); a missing or damaged file is an InputCorrupt naming it."""
     from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
+    from pipeline.io.prepared import WRITER, recorded_files
 
     folder = Path(folder)
-    try:
-        meta = read_json(folder / "meta.json")
-    except FileNotFoundError:
+    if not (folder / "meta.json").is_file():
         raise DatasetUnavailable(
-            f"{folder}: no prepared dataset (meta.json missing); run `dvc repro download`"
+            f"{folder}: no prepared dataset (meta.json missing); run `dvc repro {WRITER}`"
+        )
+    meta = read_json(folder / "meta.json", WRITER)
+    files = recorded_files(folder, meta)
+    missing = sorted({"test_images.npy", "test_labels.npy"} - set(files))
+    if missing:
+        raise InputCorrupt(
+            f"{folder / 'meta.json'}: records no SHA-256 of {', '.join(missing)}; rerun `dvc repro {WRITER}`"
+        )
+
+    def array(file: str, mmap: bool = False) -> np.ndarray | None:
+        return read_npy(folder / file, files[file], WRITER, mmap=mmap) if file in files else None
+
+    try:
+        class_names, attribute_names = tuple(meta["class_names"]), tuple(meta["attribute_names"])
+    except (KeyError, TypeError) as err:
+        raise InputCorrupt(
+            f"{folder / 'meta.json'}: lacks or garbles {err}; rerun `dvc repro {WRITER}`"
         ) from None
-    attrs = folder / "test_attributes.npy"
+    labels, images = array("test_labels.npy"), array("test_images.npy", mmap=True)
+    assert labels is not None and images is not None  # both recorded, checked above
     split = TestSplit(
-        class_names=tuple(meta["class_names"]),
-        attribute_names=tuple(meta["attribute_names"]),
-        labels=np.load(folder / "test_labels.npy", allow_pickle=False).astype(np.int64),
-        attributes=np.load(attrs, allow_pickle=False) if attrs.exists() else None,
-        images=np.load(folder / "test_images.npy", mmap_mode="r", allow_pickle=False),
+        class_names=class_names,
+        attribute_names=attribute_names,
+        labels=labels.astype(np.int64),
+        attributes=array("test_attributes.npy"),
+        images=images,
     )
     n = split.labels.shape[0]
     shapes_agree = split.images.shape[0] == n and (

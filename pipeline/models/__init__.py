@@ -1,40 +1,14 @@
-"""Model registry: a params name (``model.arch``) to a builder ``(in_channels, num_classes, image_size)``.
+"""Architectures: the project's own (``small_cnn``, ``lenet5``, ``squeezenet``) and any timm model.
 
-The project's own architectures are listed in :data:`ARCHS`; any other name is looked up in timm
-(``timm.create_model(name, pretrained=False)``), so ``resnet18`` or ``vit_tiny_patch16_224`` work too.
-Builders import torch lazily: validating params must not cost a torch import.
+The registry (``model.arch`` name -> builder) is :mod:`pipeline.models.registry`.  Only its names, and the
+check that validates ``model.arch``, are kept here, free of the project's imports, so that validating
+params.yaml makes no stage depend on every architecture (and costs no torch import).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from torch import nn
-
-Builder = Callable[[int, int, int], "nn.Module"]
-
-
-def _small_cnn(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
-    from pipeline.models.small_cnn import SmallCNN
-
-    return SmallCNN(in_channels, num_classes, image_size)
-
-
-def _lenet5(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
-    from pipeline.models.lenet import LeNet5
-
-    return LeNet5(in_channels, num_classes, image_size)
-
-
-def _squeezenet(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
-    from pipeline.models.squeezenet import squeezenet
-
-    return squeezenet(in_channels, num_classes)
-
-
-ARCHS: dict[str, Builder] = {"small_cnn": _small_cnn, "lenet5": _lenet5, "squeezenet": _squeezenet}
+# The registry's names, in its order (``registry.ARCHS`` holds exactly these; a test checks it).
+ARCH_NAMES = ("small_cnn", "lenet5", "squeezenet")
 
 
 def is_timm_model(name: str) -> bool:
@@ -47,21 +21,7 @@ class ArchNames:
     """The set of valid ``model.arch`` names: the registry plus every timm architecture."""
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and (name in ARCHS or is_timm_model(name))
+        return isinstance(name, str) and (name in ARCH_NAMES or is_timm_model(name))
 
     def describe(self) -> str:
-        return f"{', '.join(ARCHS)}, or any timm model name (timm.list_models())"
-
-
-def build_model(arch: str, in_channels: int, num_classes: int, image_size: int) -> nn.Module:
-    """A freshly initialised network for (N, in_channels, image_size, image_size) inputs.
-
-    Initialisation draws from torch's global generator: seed it first for a reproducible member.
-    """
-    if arch in ARCHS:
-        return ARCHS[arch](in_channels, num_classes, image_size)
-    if not is_timm_model(arch):
-        raise KeyError(f"unknown architecture {arch!r}; allowed: {ArchNames().describe()}")
-    import timm
-
-    return timm.create_model(arch, pretrained=False, num_classes=num_classes, in_chans=in_channels)
+        return f"{', '.join(ARCH_NAMES)}, or any timm model name (timm.list_models())"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.models import build_model
+from pipeline.models.registry import build_model
 
 
 class Member(nn.Module):

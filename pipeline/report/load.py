@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import CompressionConfig, ConfigError, Params
-from pipeline.io.files import read_json
+from pipeline.errors import InputCorrupt
+from pipeline.io.files import read_json, read_npy, reason
 
 DENSE = "dense"
 
@@ -40,14 +41,21 @@ DATASET_NAMES = {
 
 @dataclass(frozen=True)
 class Folders:
-    """The output folders of the stages the report reads."""
+    """Where the stages the report reads put their outputs: the folders of ``stats`` and ``pie``, and for
+    the per-config stages a pattern of one config's folder with ``{config}`` (dvc.yaml's, e.g.
+    ``data/predict/{config}.d``)."""
 
-    predict: Path
+    predict: str
     stats: Path
     pie: Path
-    saliency: Path
-    robustness: Path
-    representations: Path
+    saliency: str
+    robustness: str
+    representations: str
+
+    def of(self, stage: str, config: str) -> Path:
+        """The output folder of ``stage@config`` (stage: predict, saliency, robustness, representations)."""
+        pattern: str = getattr(self, stage)
+        return Path(pattern.replace("{config}", config))
 
 
 @dataclass(frozen=True)
@@ -162,9 +170,14 @@ def optional_summary(path: Path) -> Any:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """A CSV table with numbers parsed, "True"/"False" as booleans and empty cells as None."""
-    with require(path).open(newline="") as handle:
-        return [{k: _cell(k, v) for k, v in row.items()} for row in csv.DictReader(handle)]
+    """A CSV table with numbers parsed, "True"/"False" as booleans and empty cells as None; a garbled
+    file is an InputCorrupt naming it."""
+    path = require(path)
+    try:
+        with path.open(newline="") as handle:
+            return [{k: _cell(k, v) for k, v in row.items()} for row in csv.DictReader(handle)]
+    except (ValueError, TypeError, csv.Error) as err:  # a cell not a number, bad UTF-8, a short row
+        raise InputCorrupt(f"{path}: not a readable table (truncated or garbled) [{reason(err)}]") from None
 
 
 def _cell(column: str, text: str) -> Any:
@@ -189,19 +202,20 @@ def read_inputs(params: Params, folders: Folders) -> Inputs:
     pie = read_summary(folders.pie / "summary.json")
     _check_configs(folders.pie / "summary.json", pie["configs"], compressed)  # dense has no PIEs
 
-    def optional_image(folder: Path, name: str, file: str) -> Path | None:
-        path = folder / name / file
+    def optional_image(stage: str, name: str, file: str) -> Path | None:
+        path = folders.of(stage, name) / file
         return path if path.is_file() else None
 
-    def per_config(folder: Path) -> dict[str, Any]:
-        return {
-            name: (optional_summary if name == DENSE else read_summary)(folder / name / "summary.json")
-            for name in study.configs
-        }
+    def per_config(stage: str) -> dict[str, Any]:
+        def read(name: str) -> Any:  # the dense config's own comparison is optional
+            path = folders.of(stage, name) / "summary.json"
+            return optional_summary(path) if name == DENSE else read_summary(path)
+
+        return {name: read(name) for name in study.configs}
 
     return Inputs(
         study=study,
-        predict={name: read_summary(folders.predict / name / "summary.json") for name in study.configs},
+        predict={name: read_summary(folders.of("predict", name) / "summary.json") for name in study.configs},
         stats=stats,
         per_class={name: read_rows(folders.stats / "per_class" / f"{name}.csv") for name in study.configs},
         confusion={
@@ -211,12 +225,12 @@ def read_inputs(params: Params, folders: Folders) -> Inputs:
         pie=pie,
         pie_overlap=read_rows(folders.pie / "overlap.csv"),
         galleries={name: sorted((folders.pie / name).glob("gallery_*.png")) for name in compressed},
-        saliency=per_config(folders.saliency),
-        robustness=per_config(folders.robustness),
-        representations=per_config(folders.representations),
-        saliency_images={n: optional_image(folders.saliency, n, "examples.png") for n in study.configs},
+        saliency=per_config("saliency"),
+        robustness=per_config("robustness"),
+        representations=per_config("representations"),
+        saliency_images={n: optional_image("saliency", n, "examples.png") for n in study.configs},
         activation_images={
-            n: optional_image(folders.representations, n, "activation_max.png") for n in study.configs
+            n: optional_image("representations", n, "activation_max.png") for n in study.configs
         },
     )
 
@@ -228,4 +242,4 @@ def _check_configs(path: Path, entries: Mapping[str, Any], configs: Sequence[str
 
 
 def _read_npy(path: Path) -> np.ndarray:
-    return np.load(require(path), allow_pickle=False)
+    return read_npy(require(path), writer="stats")

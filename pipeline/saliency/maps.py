@@ -19,15 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipeline.models.layers import last_conv
 from pipeline.saliency import METHODS
-
-
-def last_conv(model: nn.Module) -> nn.Conv2d:
-    """The last ``nn.Conv2d`` (quantized subclasses included) in module order: Grad-CAM's layer."""
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    if not convs:
-        raise ValueError("grad_cam needs a convolutional layer; the model has none")
-    return convs[-1]
 
 
 def _gradient(model: nn.Module, x: torch.Tensor, targets: torch.Tensor, steps: int) -> torch.Tensor:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline import io
 from pipeline.config import RobustnessConfig, load_params
+from pipeline.io.prepared import load_prepared
 from pipeline.io.views import write_views
 from pipeline.robustness import corrupted_views, view_name
 from pipeline.runtime import configure_torch
@@ -38,7 +38,7 @@ def corrupted_images(images: Any, cfg: RobustnessConfig) -> tuple[np.ndarray, di
     from pipeline.robustness.corruptions import corrupt
     from pipeline.sampling import sample_indices
 
-    index = sample_indices(images.shape[0], cfg.sample_size, cfg.seed)
+    index = sample_indices(images.shape[0], cfg.sample_size, cfg.seed, "robustness.sample_size")
     clean = images[torch.from_numpy(index)].float().div_(255.0)
     views = {}
     wanted = corrupted_views(cfg.corruptions, cfg.severities)
@@ -50,10 +50,10 @@ def corrupted_images(images: Any, cfg: RobustnessConfig) -> tuple[np.ndarray, di
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    configure_torch(params.train)
+    configure_torch(params.runtime)
     import torch
 
-    data = io.load_prepared(Path(args.data))
+    data = load_prepared(Path(args.data))
     start = time.perf_counter()
     index, views = corrupted_images(torch.from_numpy(data.test.images), params.robustness)
     cfg = params.robustness

@@ -7,10 +7,10 @@ import logging
 import time
 from pathlib import Path
 
-from pipeline import io
-from pipeline.config import load_params
-from pipeline.data import get_loader
+from pipeline.config import ConfigError, load_params
 from pipeline.data.prepare import prepare
+from pipeline.data.registry import get_loader
+from pipeline.io.prepared import save_prepared
 from pipeline.stages._cli import parser, run
 
 log = logging.getLogger("pipeline.download")
@@ -20,10 +20,16 @@ def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
     cfg = params.data
     root = Path(cfg.root) if cfg.root is not None else Path(args.raw)
+    if cfg.root is not None and not root.is_dir():
+        # a typo must not make a new folder that torchvision then fills with a download
+        raise ConfigError(f"data.root: no folder {cfg.root!r}; use null for data/raw, or an existing folder")
     start = time.perf_counter()
     raw = get_loader(cfg.dataset)(root, cfg)
     data = prepare(raw, cfg.val_fraction, cfg.split_seed)
-    io.save_prepared(Path(args.out), data)
+    from pipeline.io.folders import replaced_folder
+
+    with replaced_folder(Path(args.out)) as out:  # swapped in whole: a kill never leaves half a dataset
+        save_prepared(out, data)
     sizes = ", ".join(f"{name} {len(data.split(name))}" for name in ("train", "val", "test"))
     log.info(
         "%s from %s: %s images of %s, %d classes, sha256 %s… (%.1f s)",

@@ -19,30 +19,40 @@ from typing import Any
 
 import numpy as np
 
-from pipeline import io
-from pipeline.config import load_params
+from pipeline.config import Params, config_of, load_params
+from pipeline.io.files import write_json
 from pipeline.io.predictions import write_predictions
+from pipeline.io.prepared import load_prepared
 from pipeline.io.views import read_views
 from pipeline.robustness import CLEAN_VIEW
 from pipeline.runtime import configure_torch
-from pipeline.stages._cli import parser, run
+from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 
 log = logging.getLogger("pipeline.predict")
 
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    configure_torch(params.train)
+    resolve_member(args, fill=("members", "out"))
+    config_of(params, args.config)  # a ConfigError listing the defined configs
+    configure_torch(params.runtime)
+    from pipeline.io.folders import replaced_folder
+
+    with replaced_folder(Path(args.out)) as out:  # swapped in whole, once every view is written
+        predict_views(args, params, out)
+
+
+def predict_views(args: argparse.Namespace, params: Params, out: Path) -> None:
+    """Every member's predictions on the clean and the corrupted views, and the summary, into ``out``."""
     import torch
 
     from pipeline.compression.members import load_member
     from pipeline.prediction import predict_logits, prediction_columns, top1
     from pipeline.progress import progress
 
-    data = io.load_prepared(Path(args.data))
+    data = load_prepared(Path(args.data))
     images = torch.from_numpy(data.test.images)
     labels = data.test.labels
-    out = Path(args.out)
     seeds = params.population.seeds
     models, members = {}, []
     for seed in seeds:
@@ -92,12 +102,12 @@ def main(args: argparse.Namespace) -> None:
             time.perf_counter() - start,
         )
     summary = {"config": args.config, "view": CLEAN_VIEW, "members": members, "views": view_rows}
-    io.write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
 
 
 if __name__ == "__main__":
     p = parser(__doc__ or "")
-    p.add_argument("--config", required=True, help="name of the compression config")
+    add_member_args(p, config=True)
     p.add_argument("--data", required=True, help="folder of the prepared dataset")
     p.add_argument("--members", required=True, help="checkpoint path pattern with {seed}")
     p.add_argument("--corrupted", required=True, help="the corrupt stage's folder of corrupted test views")

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline import io
 from pipeline.config import load_params
+from pipeline.io.files import atomic_path, write_json
 from pipeline.stages._cli import parser, run
 
 if TYPE_CHECKING:
@@ -98,7 +98,6 @@ BEYOND_KEYS = (
     "cka_last",
     "cka_last_floor",
 )
-FOLDERS = ("predict", "stats", "pie", "saliency", "robustness", "representations")
 
 
 def metrics_of(inputs: Inputs, name: str) -> dict[str, Any]:
@@ -117,7 +116,15 @@ def main(args: argparse.Namespace) -> None:
 
     start = time.perf_counter()
     params = load_params(args.params)
-    inputs = load.read_inputs(params, load.Folders(*(Path(getattr(args, f)) for f in FOLDERS)))
+    folders = load.Folders(
+        predict=args.predict,
+        stats=Path(args.stats),
+        pie=Path(args.pie),
+        saliency=args.saliency,
+        robustness=args.robustness,
+        representations=args.representations,
+    )
+    inputs = load.read_inputs(params, folders)
     metrics = {name: metrics_of(inputs, name) for name in inputs.study.configs}
     html, figures = Path(args.html), Path(args.figures)
     prefix = Path(os.path.relpath(figures.absolute(), html.absolute().parent)).as_posix()
@@ -125,9 +132,9 @@ def main(args: argparse.Namespace) -> None:
         images = write.write_figures(inputs, figures_tmp)
         write.write_plots(inputs, plots_tmp)
         text = page.render(inputs, {key: f"{prefix}/{name}" for key, name in images.items()})
-    with io.atomic_path(html) as tmp:
+    with atomic_path(html) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    io.write_json(Path(args.metrics), metrics)
+    write_json(Path(args.metrics), metrics)
     for name, m in metrics.items():
         log.info(
             "%-26s top-1 %s  drop %s  impacted %s/%s  PIEs %s  churn %s  size %s  "
@@ -155,14 +162,13 @@ def _fmt(value: Any) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    p.add_argument("--predict", required=True, help="the predict stage's folder: <config>/summary.json")
+    one = "one config's folder of the {} stage, with {{config}} (e.g. data/{}/{{config}}.d)"
+    p.add_argument("--predict", required=True, help=one.format("predict", "predict"))
     p.add_argument("--stats", required=True, help="the stats stage's folder")
     p.add_argument("--pie", required=True, help="the pie stage's folder")
-    p.add_argument("--saliency", required=True, help="the saliency stages' folder: <config>/summary.json")
-    p.add_argument("--robustness", required=True, help="the robustness stages' folder: <config>/summary.json")
-    p.add_argument(
-        "--representations", required=True, help="the representations stages' folder: <config>/summary.json"
-    )
+    p.add_argument("--saliency", required=True, help=one.format("saliency", "saliency"))
+    p.add_argument("--robustness", required=True, help=one.format("robustness", "robustness"))
+    p.add_argument("--representations", required=True, help=one.format("representations", "representations"))
     p.add_argument("--metrics", required=True, help="output: reports/metrics.json")
     p.add_argument("--html", required=True, help="output: reports/index.html")
     p.add_argument("--figures", required=True, help="output folder of the page's images (replaced whole)")

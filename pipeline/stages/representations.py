@@ -40,7 +40,7 @@ import numpy as np
 
 from pipeline.config import ConfigError, RepresentationsConfig, config_of, load_params
 from pipeline.representations.similarity import Summary, compare, summarize
-from pipeline.stages._cli import parser, run
+from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 
 if TYPE_CHECKING:
     import torch
@@ -61,15 +61,16 @@ MIN_SAMPLE = 4  # debiased CKA's unbiased HSIC needs n >= 4
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
+    resolve_member(args, fill=("members", "out"))
     config_of(params, args.config)
     cfg = params.representations
     from pipeline.runtime import configure_torch
 
-    configure_torch(params.train)
-    from pipeline import io
+    configure_torch(params.runtime)
+    from pipeline.io.prepared import load_prepared
 
     start = time.perf_counter()
-    data = io.load_prepared(Path(args.data))
+    data = load_prepared(Path(args.data))
     images = _sample(data.test.images, cfg)
     seeds = params.population.seeds
     dense: dict[int, dict[str, Summary]] = {}  # every seed's, for the noise floor
@@ -107,7 +108,7 @@ def _sample(test_images: np.ndarray, cfg: RepresentationsConfig) -> torch.Tensor
 
     from pipeline.sampling import sample_indices
 
-    index = sample_indices(len(test_images), cfg.sample_size, cfg.sample_seed)
+    index = sample_indices(len(test_images), cfg.sample_size, cfg.sample_seed, "representations.sample_size")
     if index.size < MIN_SAMPLE:
         raise ConfigError(
             f"representations.sample_size: need at least {MIN_SAMPLE} test images, got {index.size}"
@@ -226,12 +227,16 @@ def _activation_max(
     and every image's final activation on its own member and on the other one."""
     import torch
 
+    from pipeline.models.layers import last_conv
     from pipeline.representations.activation_max import maximize_units, unit_activation
-    from pipeline.saliency.maps import last_conv
 
     models = {"dense": dense, "compressed": member}
     convs = {who: last_conv(model) for who, model in models.items()}
-    units = list(range(min(cfg.units, *(conv.out_channels for conv in convs.values()))))
+    channels = min(conv.out_channels for conv in convs.values())
+    if cfg.units > channels:
+        message = f"{cfg.units} is more than the {channels} channels of the last conv layer; use at most"
+        raise ConfigError(f"representations.units: {message} {channels}")
+    units = list(range(cfg.units))
     shape = (int(image_shape[0]), int(image_shape[1]), int(image_shape[2]))
 
     def maximize(who: str) -> np.ndarray:
@@ -310,7 +315,7 @@ def _write(
 
 if __name__ == "__main__":
     p = parser(__doc__ or "")
-    p.add_argument("--config", required=True, help="name of the compression config")
+    add_member_args(p, config=True)
     p.add_argument("--data", required=True, help="folder of the prepared dataset")
     p.add_argument("--members", required=True, help="the config's checkpoint path pattern with {seed}")
     p.add_argument("--dense", required=True, help="the dense checkpoint path pattern with {seed}")

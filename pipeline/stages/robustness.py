@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import config_of, load_params
-from pipeline.stages._cli import parser, run
+from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 
 log = logging.getLogger("pipeline.robustness")
 
@@ -100,6 +100,7 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.robustness import CLEAN_VIEW, CORRUPTION_FAMILIES, corrupted_views, view_name
 
     params = load_params(args.params)
+    resolve_member(args, fill=("out",))
     config_of(params, args.config)
     cfg = params.robustness
     test = load_test_split(Path(args.data))
@@ -201,7 +202,7 @@ def _fmt(value: float | None) -> str:
 
 if __name__ == "__main__":
     p = parser(__doc__ or "")
-    p.add_argument("--config", required=True, help="name of the compression config")
+    add_member_args(p, config=True)
     p.add_argument(
         "--predictions", required=True, help="prediction table pattern with {config}, {view} and {seed}"
     )

@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline import io
-from pipeline.config import SaliencyConfig, config_of, load_params
+from pipeline.config import ConfigError, SaliencyConfig, config_of, load_params
+from pipeline.io.files import atomic_path, write_json
 from pipeline.io.folders import replaced_folder
+from pipeline.io.prepared import load_prepared
 from pipeline.io.tables import write_table
 from pipeline.runtime import configure_torch
 from pipeline.sampling import sample_indices
-from pipeline.stages._cli import parser, run
+from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 
 if TYPE_CHECKING:
     import torch
@@ -52,15 +53,18 @@ Metrics = dict[str, np.ndarray]  # measure name -> per-image values (N,)
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
+    resolve_member(args, fill=("members", "out"))
     config_of(params, args.config)  # a ConfigError listing the defined configs
     cfg = params.saliency
-    configure_torch(params.train)
+    configure_torch(params.runtime)
     import torch
 
     from pipeline.saliency.metrics import compare
 
-    data = io.load_prepared(Path(args.data))
-    ids = sample_indices(len(data.test), cfg.sample_size, cfg.sample_seed)
+    data = load_prepared(Path(args.data))
+    ids = sample_indices(len(data.test), cfg.sample_size, cfg.sample_seed, "saliency.sample_size")
+    if cfg.examples > len(ids):
+        raise ConfigError(f"saliency.examples: {cfg.examples} is more than the {len(ids)} sampled images")
     images = torch.from_numpy(data.test.images[ids]).float() / 255.0  # (N, C, H, W) in [0, 1]
     labels = data.test.labels[ids]  # the true labels: the same targets for every model
     seeds = params.population.seeds
@@ -72,7 +76,7 @@ def main(args: argparse.Namespace) -> None:
     summary = build_summary(args.config, cfg.method, len(ids), per_seed, floor, through)
     names = data.class_names
     with replaced_folder(Path(args.out)) as out:
-        io.write_json(out / "summary.json", summary)
+        write_json(out / "summary.json", summary)
         write_table(out / "per_image.csv", image_rows(per_seed, ids, labels, names), IMAGE_COLUMNS)
         write_table(out / "floor.csv", floor_rows(floor), FLOOR_COLUMNS)
         if cfg.examples > 0:
@@ -257,13 +261,13 @@ def draw_examples(
         axes[r, 0].set_ylabel(row_labels[r], fontsize=9)
     fig.suptitle(suptitle, fontsize=9)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.01, top=1 - TITLE_INCHES / fig.get_figheight() - 0.03)
-    with io.atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
 
 
 if __name__ == "__main__":
     p = parser(__doc__ or "")
-    p.add_argument("--config", required=True, help="name of the compression config")
+    add_member_args(p, config=True)
     p.add_argument("--data", required=True, help="folder of the prepared dataset")
     p.add_argument("--members", required=True, help="the config's checkpoint path pattern with {seed}")
     p.add_argument("--dense", required=True, help="the dense members' checkpoint path pattern with {seed}")

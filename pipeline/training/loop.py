@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +19,7 @@ from pipeline.config import TrainConfig
 from pipeline.data.prepare import Prepared
 from pipeline.progress import progress
 from pipeline.training.optim import Optimizer
+from pipeline.training.resume import EpochState, Resume, restore_run, run_state
 
 
 @dataclass(frozen=True)
@@ -166,14 +167,22 @@ def train_member(
     cfg: TrainConfig,
     seed: int,
     on_epoch: Callable[[EpochRecord], None] = lambda record: None,
+    resume: Resume | None = None,
 ) -> list[EpochRecord]:
-    """Train ``model`` in place for ``cfg.epochs``; shuffling and augmentation draw from ``seed``."""
+    """Train ``model`` in place for ``cfg.epochs``; shuffling and augmentation draw from ``seed``.
+
+    With ``resume``, training continues after ``resume.start`` (when given) and hands its state to
+    ``resume.save`` after every epoch, before ``on_epoch``; a resumed run ends bit for bit where an
+    uninterrupted one would."""
     model.to(memory_format=torch.channels_last)
     generator = torch.Generator().manual_seed(seed)
     steps = cfg.epochs * max(data.train_labels.shape[0] // cfg.batch_size, 1)
     optimizer = Optimizer(model, cfg, steps)
-    history = []
-    for epoch in range(1, cfg.epochs + 1):
+    history: list[EpochRecord] = []
+    if resume is not None and resume.start is not None:
+        restore_run(resume.start, model, optimizer, generator)
+        history = [EpochRecord(**row) for row in resume.start.values["history"]]
+    for epoch in range(len(history) + 1, cfg.epochs + 1):
         lr = optimizer.lr
         start = time.perf_counter()
         loss, acc, seen = train_epoch(model, data, cfg, optimizer, generator, f"epoch {epoch}/{cfg.epochs}")
@@ -181,5 +190,15 @@ def train_member(
         val_loss, val_acc = evaluate(model, data.val_images, data.val_labels, cfg.eval_batch_size)
         record = EpochRecord(epoch, loss, acc, val_loss, val_acc, lr, rate)
         history.append(record)
+        if resume is not None:
+            resume.save(training_state(model, optimizer, generator, history))
         on_epoch(record)
     return history
+
+
+def training_state(
+    model: nn.Module, optimizer: Optimizer, generator: torch.Generator, history: list[EpochRecord]
+) -> EpochState:
+    """The state :func:`train_member` resumes from after ``len(history)`` epochs."""
+    rows = [asdict(r) for r in history]
+    return run_state(model, optimizer, generator, {"epoch": len(history), "history": rows})

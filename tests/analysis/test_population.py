@@ -12,6 +12,7 @@ from pipeline.analysis.population import (
     load_population,
     load_reference,
 )
+from pipeline.errors import InputCorrupt
 from pipeline.io.predictions import write_predictions
 
 
@@ -41,7 +42,7 @@ def test_load_population_reads_members_in_seed_order(tmp_path: Path) -> None:
 
 
 def test_missing_table_is_a_one_line_error(tmp_path: Path) -> None:
-    with pytest.raises(PredictionsMismatch, match=r"seed_0.parquet: prediction table not found"):
+    with pytest.raises(InputCorrupt, match=r"seed_0.parquet: missing; run `dvc repro predict`"):
         load_population(str(tmp_path / "{config}" / "seed_{seed}.parquet"), "cfg", [0])
 
 

@@ -21,8 +21,8 @@ from pipeline.compression.pruning import (
     start_pruning,
 )
 from pipeline.config import PruneSpec
-from pipeline.models import build_model
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 
 SPARSITIES = [0.0, 0.3, 0.5, 0.9, 0.97]
 UNSTRUCTURED = ["magnitude", "random"]

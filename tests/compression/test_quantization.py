@@ -17,8 +17,8 @@ from pipeline.compression.quantization import (
     quantized_layers,
 )
 from pipeline.config import QUANT_METHODS, QuantSpec
-from pipeline.models import build_model
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 
 METHODS = list(QUANTIZERS)
 ARCHS = ["small_cnn", "lenet5"]

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline import io
 from pipeline.compression.finetune import finetune, finetune_steps
 from pipeline.compression.members import load_member
 from pipeline.compression.pruning import MaskKeeper, compute_masks, prunable
 from pipeline.compression.recipe import calibration_images, compress_member
 from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainConfig, to_dict
 from pipeline.data.prepare import Prepared
+from pipeline.io.checkpoints import save_checkpoint
 from pipeline.models.member import new_member
 from pipeline.training.loop import TrainData, evaluate
 
@@ -46,7 +46,7 @@ def test_finetune_keeps_masks_and_is_deterministic(trained: torch.nn.Module, tin
         model = copy.deepcopy(trained)
         keeper = MaskKeeper(model, compute_masks(model, spec, 0.8, torch.Generator().manual_seed(0)))
         keeper.keep()
-        finetune(model, data, TRAIN, spec, seed=3, after_step=keeper.after_step)
+        finetune(model, data, TRAIN, spec, seed=3, hook=keeper)
         for name, weight in prunable(model).items():
             assert torch.all(weight[~keeper.masks[name]] == 0)
         return model.state_dict()
@@ -80,7 +80,7 @@ def test_compressed_member_round_trips_through_its_checkpoint(
     else:
         assert report["size_ratio"] < 1.0
     meta = {"arch": "small_cnn", "num_classes": 4, "image_shape": list(tiny_data.image_shape)}
-    io.save_checkpoint(tmp_path / "m.safetensors", model.state_dict(), meta | {"compression": to_dict(cfg)})
+    save_checkpoint(tmp_path / "m.safetensors", model.state_dict(), meta | {"compression": to_dict(cfg)})
     loaded, _ = load_member(tmp_path / "m.safetensors")
     x = torch.from_numpy(tiny_data.test.images[:32]).float() / 255
     with torch.no_grad():

@@ -6,8 +6,8 @@ import torch
 from pipeline.compression.quantization import quantize, quantized_layers
 from pipeline.compression.size import dense_size_bytes, model_size_bytes, storage_bits
 from pipeline.config import QuantSpec
-from pipeline.models import build_model
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 
 
 def sparse_tensor(numel: int, nonzeros: int) -> torch.Tensor:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import io
 from pipeline.data.prepare import Prepared
+from pipeline.io.prepared import load_prepared, save_prepared
 
 
 def test_prepared_round_trip(tmp_path: Path, tiny_data: Prepared) -> None:
-    io.save_prepared(tmp_path / "prepared", tiny_data)
-    back = io.load_prepared(tmp_path / "prepared")
+    save_prepared(tmp_path / "prepared", tiny_data)
+    back = load_prepared(tmp_path / "prepared")
     assert back.sha256 == tiny_data.sha256
     assert back.class_names == tiny_data.class_names
     for name in ("train", "val", "test"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 from pipeline.data.prepare import Prepared
+from pipeline.io.files import file_sha256
 from pipeline.io.folders import replaced_folder
 from pipeline.io.prepared import save_prepared
 from pipeline.io.tables import write_table
@@ -92,5 +94,8 @@ def test_missing_prepared_data_names_the_folder_and_the_fix(tmp_path: Path) -> N
 def test_misaligned_test_split_is_refused(tmp_path: Path, tiny_data: Prepared) -> None:
     save_prepared(tmp_path, tiny_data)
     np.save(tmp_path / "test_labels.npy", tiny_data.test.labels[:-1])
+    meta = json.loads((tmp_path / "meta.json").read_text())  # recorded as if written so: digests pass
+    meta["files"]["test_labels.npy"] = file_sha256(tmp_path / "test_labels.npy")
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(DatasetCorrupt, match=r"do not line up; rerun download"):
         load_test_split(tmp_path)

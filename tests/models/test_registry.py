@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.models import ARCHS, ArchNames, build_model
+from pipeline.models import ARCH_NAMES, ArchNames
 from pipeline.models.member import Member, new_member
+from pipeline.models.registry import ARCHS, build_model
 
 
 @pytest.mark.parametrize("arch", [*ARCHS, "resnet18"])
@@ -15,6 +16,10 @@ def test_every_arch_builds_for_the_input_at_hand(arch: str, channels: int, size:
     with torch.no_grad():
         out = model(torch.rand(2, channels, size, size))
     assert out.shape == (2, 7)
+
+
+def test_registry_holds_exactly_the_names_params_validate_against() -> None:
+    assert tuple(ARCHS) == ARCH_NAMES
 
 
 def test_same_seed_same_initialisation() -> None:

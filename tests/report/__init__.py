@@ -27,7 +27,7 @@ from ..conftest import tiny_params
 
 CONFIGS = ("dense", "magnitude_50", "int8_static")
 CLASSES = ("circle", "square", "triangle", "cross")
-FOLDERS = ("predict", "stats", "pie", "saliency", "robustness", "representations")
+PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # one folder per config: <config>.d
 FLOORS = {"churn": 0.05, "mad": 0.125, "cka": 0.875}
 
 
@@ -39,7 +39,8 @@ def write_params(path: Path) -> Path:
 def argv(root: Path, out: Path) -> list[str]:
     """The stage's command line: inputs under ``root``, outputs under ``out``."""
     args = ["--params", str(root / "params.yaml")]
-    args += [arg for name in FOLDERS for arg in (f"--{name}", str(root / name))]
+    args += ["--stats", str(root / "stats"), "--pie", str(root / "pie")]
+    args += [arg for name in PER_CONFIG for arg in (f"--{name}", str(root / name / "{config}.d"))]
     args += ["--metrics", str(out / "metrics.json"), "--html", str(out / "index.html")]
     return [*args, "--figures", str(out / "figures"), "--plots", str(out / "plots")]
 
@@ -51,9 +52,9 @@ def write_study(root: Path) -> Path:
     _stats(root / "stats")
     _pie(root / "pie")
     for name in CONFIGS[1:]:
-        _saliency(root / "saliency" / name, name)
-        _robustness(root / "robustness" / name, name)
-        _representations(root / "representations" / name, name)
+        _saliency(root / "saliency" / f"{name}.d", name)
+        _robustness(root / "robustness" / f"{name}.d", name)
+        _representations(root / "representations" / f"{name}.d", name)
     return root
 
 
@@ -82,7 +83,7 @@ def _predict(folder: Path) -> None:
             {"seed": seed, "top1": 0.9, "size_ratio": size, "sparsity": sparsity}
             for seed, size in ((0, a), (1, b))
         ]
-        _json(folder / name / "summary.json", {"config": name, "members": members, "views": []})
+        _json(folder / f"{name}.d" / "summary.json", {"config": name, "members": members, "views": []})
 
 
 STATS_COLUMNS = (

@@ -171,9 +171,9 @@ def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
         "stats/per_class/int8_static.csv",
         "stats/confusion/diff/magnitude_50.npy",
         "pie/overlap.csv",
-        "predict/dense/summary.json",
-        "saliency/int8_static/summary.json",
-        "representations/magnitude_50/summary.json",
+        "predict/dense.d/summary.json",
+        "saliency/int8_static.d/summary.json",
+        "representations/magnitude_50.d/summary.json",
     ],
 )
 def test_a_missing_input_is_a_one_line_error_naming_it(
@@ -230,7 +230,7 @@ def test_dense_summaries_when_present_fill_its_metrics(study: Path, tmp_path: Pa
     root = tmp_path / "study"
     shutil.copytree(study, root)
     for stage in ("saliency", "robustness", "representations"):
-        shutil.copytree(root / stage / "magnitude_50", root / stage / "dense")
+        shutil.copytree(root / stage / "magnitude_50.d", root / stage / "dense.d")
     build(root, tmp_path / "out")
     dense = json.loads((tmp_path / "out" / "metrics.json").read_text())["dense"]
     assert dense["saliency_mad"] == 0.0625 and dense["mce"] == 1.25 and dense["cka_last"] == 0.75

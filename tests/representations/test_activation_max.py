@@ -5,10 +5,10 @@ import torch
 
 from pipeline.compression.quantization import quantize
 from pipeline.config import QuantSpec
-from pipeline.models import build_model
+from pipeline.models.layers import last_conv
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 from pipeline.representations.activation_max import maximize_units, unit_activation
-from pipeline.saliency.maps import last_conv
 
 
 def member() -> Member:

@@ -9,8 +9,8 @@ from torch import nn
 
 from pipeline.compression.quantization import quantize
 from pipeline.config import QuantSpec
-from pipeline.models import build_model
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 from pipeline.representations.layers import LOGITS, capture, representation_layers
 
 SMALL_CNN = {  # SmallCNN on 1x28x28: (layer, width of its input)

@@ -7,9 +7,10 @@ from torch import nn
 
 from pipeline.compression.quantization import quantize
 from pipeline.config import QuantSpec
-from pipeline.models import build_model
+from pipeline.models.layers import last_conv
 from pipeline.models.member import Member
-from pipeline.saliency.maps import METHODS, last_conv, normalize_maps, saliency_maps
+from pipeline.models.registry import build_model
+from pipeline.saliency.maps import METHODS, normalize_maps, saliency_maps
 
 
 def linear_model(weights: torch.Tensor) -> nn.Module:

@@ -18,8 +18,8 @@ from pipeline.config import CompressConfig, CompressionConfig, PopulationConfig,
 from pipeline.data.prepare import Prepared
 from pipeline.io.checkpoints import save_checkpoint
 from pipeline.io.prepared import save_prepared
-from pipeline.models import build_model
 from pipeline.models.member import Member
+from pipeline.models.registry import build_model
 
 from ..conftest import tiny_params
 

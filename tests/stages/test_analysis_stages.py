@@ -205,9 +205,9 @@ def test_a_failing_run_keeps_the_previous_outputs(study: dict[str, Any]) -> None
     out = run_stage(stats_stage, study, "stats")
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     Path(study["pattern"].format(config="int8_static", seed=2)).unlink()  # a table goes missing mid-run
-    from pipeline.analysis.population import PredictionsMismatch
+    from pipeline.errors import InputCorrupt
 
-    with pytest.raises(PredictionsMismatch, match=r"int8_static/seed_2.parquet: prediction table not found"):
+    with pytest.raises(InputCorrupt, match=r"int8_static/seed_2.parquet: missing; run `dvc repro predict`"):
         run_stage(stats_stage, study, "stats")
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in study["root"].iterdir() if p.name.startswith(".")) == []

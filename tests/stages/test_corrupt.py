@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.config import RobustnessConfig
+from pipeline.config import ConfigError, RobustnessConfig
 from pipeline.io.views import read_views, write_views
 from pipeline.robustness.corruptions import corrupt
 from pipeline.stages.corrupt import corrupted_images
@@ -38,6 +38,12 @@ def test_views_are_deterministic_and_sample_zero_means_all() -> None:
     assert np.array_equal(a["shot_noise-5"], b["shot_noise-5"])
 
 
+def test_a_sample_larger_than_the_test_split_is_refused() -> None:
+    cfg = RobustnessConfig(corruptions=("rotate",), severities=(1,), sample_size=31)
+    with pytest.raises(ConfigError, match=r"^robustness\.sample_size: 31 is more than the 30 test images"):
+        corrupted_images(images(), cfg)
+
+
 def test_views_round_trip_through_the_folder(tmp_path: Path) -> None:
     cfg = RobustnessConfig(corruptions=("jpeg", "contrast"), severities=(2,), sample_size=5, seed=1)
     index, views = corrupted_images(images(), cfg)
@@ -49,7 +55,8 @@ def test_views_round_trip_through_the_folder(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_keeps_the_previous_views(tmp_path: Path) -> None:
-    index, views = corrupted_images(images(), RobustnessConfig(corruptions=("rotate",), severities=(1,)))
+    cfg = RobustnessConfig(corruptions=("rotate",), severities=(1,), sample_size=0)
+    index, views = corrupted_images(images(), cfg)
     write_views(tmp_path / "views", index, views, {})
     before = {p.name: p.read_bytes() for p in (tmp_path / "views").iterdir()}
     with pytest.raises(TypeError):  # fails after the images are written: metadata JSON cannot hold it

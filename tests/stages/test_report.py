@@ -4,7 +4,6 @@ import pytest
 
 from pipeline.stages.report import (
     BEYOND_KEYS,
-    FOLDERS,
     STATS_KEYS,
     beyond_accuracy,
     build_parser,
@@ -61,9 +60,14 @@ def test_beyond_keys_are_the_keys_beyond_accuracy_adds() -> None:
 
 
 def test_cli_takes_the_stage_folders_and_the_four_outputs() -> None:
-    folders = [arg for name in FOLDERS for arg in (f"--{name}", f"data/{name}")]
+    folders = ["--stats", "data/stats", "--pie", "data/pie"]
+    folders += [
+        a
+        for n in ("predict", "saliency", "robustness", "representations")
+        for a in (f"--{n}", f"data/{n}/{{config}}.d")
+    ]
     outputs = ["--metrics", "m.json", "--html", "i.html", "--figures", "f", "--plots", "p"]
     args = build_parser().parse_args(folders + outputs)
-    assert (args.predict, args.figures, args.params) == ("data/predict", "f", "params.yaml")
-    with pytest.raises(SystemExit):  # the {config} patterns of the old command line are gone
-        build_parser().parse_args(["--summary", "data/predict/{config}/summary.json", *folders, *outputs])
+    assert (args.predict, args.figures, args.params) == ("data/predict/{config}.d", "f", "params.yaml")
+    with pytest.raises(SystemExit):  # every stage's folder is required
+        build_parser().parse_args(folders[2:] + outputs)

@@ -23,6 +23,7 @@ from pipeline.config import (
     RepresentationsConfig,
 )
 from pipeline.data.prepare import Prepared
+from pipeline.errors import InputCorrupt
 from pipeline.representations.layers import capture
 from pipeline.representations.similarity import linear_cka
 from pipeline.sampling import sample_indices
@@ -182,14 +183,30 @@ def test_no_units_writes_no_picture(study: Path, tmp_path: Path) -> None:
     assert summary_of(out)["activation_max"] is None
 
 
-def test_units_are_clipped_to_the_channels_of_the_last_conv(study: Path) -> None:
+def test_units_may_be_every_channel_of_the_last_conv(study: Path) -> None:
     dense, member = (
         load_member(study / MEMBERS.format(config=c).format(seed=0))[0] for c in ("dense", "int8_static")
     )
-    cfg = dataclasses.replace(REPRESENTATIONS, units=50, steps=1)
+    cfg = dataclasses.replace(REPRESENTATIONS, units=32, steps=1)
     act, (a, b) = stage._activation_max(dense, member, cfg, 0, (1, 16, 16))
     assert act["units"] == list(range(32)) and a.shape == b.shape == (32, 1, 16, 16)
     assert all(len(act[key]) == 32 for key in ACTIVATION_KEYS[3:])
+
+
+def test_more_units_than_channels_is_refused_before_any_write(study: Path, tmp_path: Path) -> None:
+    """No silent cut to the 32 channels of the last conv: the params would claim units never drawn."""
+    params = write_params(tmp_path / "params.yaml", dataclasses.replace(REPRESENTATIONS, units=33))
+    with pytest.raises(
+        ConfigError, match=r"^representations\.units: 33 is more than the 32 channels.*most 32$"
+    ):
+        run_stage(study, "dense", tmp_path / "out", params)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sample_larger_than_the_test_split_is_refused(study: Path, tmp_path: Path) -> None:
+    params = write_params(tmp_path / "params.yaml", dataclasses.replace(REPRESENTATIONS, sample_size=257))
+    with pytest.raises(ConfigError, match=r"^representations\.sample_size: 257 is more than the 256 test"):
+        run_stage(study, "dense", tmp_path / "out", params)
 
 
 def test_one_seed_has_no_floor(study: Path, tmp_path: Path) -> None:
@@ -218,7 +235,7 @@ def test_a_failure_midway_leaves_the_previous_outputs(study: Path, tmp_path: Pat
     out = run_stage(study, "magnitude_50", tmp_path / "out")
     before = contents(out)
     params = write_params(tmp_path / "params.yaml", REPRESENTATIONS, seeds=(*SEEDS, 7))  # no seed 7 member
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(InputCorrupt, match=r"seed_7.safetensors: missing"):
         run_stage(study, "magnitude_50", out, params)
     assert contents(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "params.yaml"]  # no partial folder left

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.analysis.population import PredictionsMismatch
 from pipeline.config import ConfigError, PopulationConfig, RobustnessConfig, to_dict
 from pipeline.data.base import Split
 from pipeline.data.prepare import Prepared
+from pipeline.errors import InputCorrupt
 from pipeline.io.predictions import write_predictions
 from pipeline.io.prepared import save_prepared
 from pipeline.stages import robustness as stage
@@ -148,6 +148,6 @@ def test_a_missing_view_keeps_the_previous_outputs(study: dict[str, Any]) -> Non
     out = run(study, "int8_static")
     before = (out / "summary.json").read_bytes()
     Path(study["pattern"].format(config="int8_static", view="rotate-5", seed=1)).unlink()
-    with pytest.raises(PredictionsMismatch, match=r"rotate-5/seed_1.parquet: prediction table not found"):
+    with pytest.raises(InputCorrupt, match=r"rotate-5/seed_1.parquet: missing; run `dvc repro predict`"):
         run(study, "int8_static")
     assert (out / "summary.json").read_bytes() == before

@@ -18,6 +18,7 @@ from pipeline.config import (
     SaliencyConfig,
 )
 from pipeline.data.prepare import Prepared
+from pipeline.errors import InputCorrupt
 from pipeline.saliency.maps import saliency_maps
 from pipeline.saliency.metrics import compare
 from pipeline.sampling import sample_indices
@@ -140,6 +141,22 @@ def test_no_examples_no_png(study: Path, tmp_path: Path) -> None:
     assert sorted(contents(out)) == ["floor.csv", "per_image.csv", "summary.json"]
 
 
+@pytest.mark.parametrize(
+    ("saliency", "message"),
+    [
+        (SaliencyConfig(sample_size=257), r"^saliency\.sample_size: 257 is more than the 256 test images"),
+        (SaliencyConfig(sample_size=4, examples=5), r"^saliency\.examples: 5 is more than the 4 sampled"),
+    ],
+)
+def test_no_silent_cap_of_the_sample(
+    study: Path, tmp_path: Path, saliency: SaliencyConfig, message: str
+) -> None:
+    params = write_params(tmp_path / "params.yaml", saliency)
+    with pytest.raises(ConfigError, match=message):
+        run_stage(study, "magnitude_50", tmp_path / "out", params)
+    assert not (tmp_path / "out").exists()
+
+
 def test_single_seed_has_no_noise_floor(study: Path, tmp_path: Path) -> None:
     params = write_params(tmp_path / "params.yaml", SaliencyConfig(sample_size=4, examples=0), seeds=(1,))
     out = run_stage(study, "magnitude_50", tmp_path / "out", params)
@@ -172,7 +189,7 @@ def test_a_failure_leaves_the_previous_outputs(study: Path, tmp_path: Path) -> N
     moved = last.with_suffix(".away")
     last.rename(moved)
     try:
-        with pytest.raises(FileNotFoundError):
+        with pytest.raises(InputCorrupt, match=rf"{last.name}: missing"):
             run_stage(study, "fp16", out)
     finally:
         moved.rename(last)

@@ -1,0 +1,51 @@
+"""download and train refuse params that do not fit the data, before any work and without a silent fix."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import ConfigError, DataConfig, TrainConfig, to_dict
+from pipeline.data.prepare import Prepared
+from pipeline.io.prepared import save_prepared
+from pipeline.stages import download, train
+
+from ..conftest import tiny_params
+
+
+def write_params(path: Path, **sections: object) -> Path:
+    path.write_text(yaml.safe_dump(to_dict(dataclasses.replace(tiny_params(), **sections)), sort_keys=False))
+    return path
+
+
+def test_a_data_root_that_does_not_exist_is_refused_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "datasets"
+    params = write_params(
+        tmp_path / "params.yaml", data=DataConfig(dataset="fashion_mnist", root=str(missing))
+    )
+    args = argparse.Namespace(params=str(params), raw=str(tmp_path / "raw"), out=str(tmp_path / "out"))
+    with pytest.raises(ConfigError, match=r"^data\.root: no folder '.*datasets'; use null for data/raw"):
+        download.main(args)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_a_batch_larger_than_the_training_split_is_refused(tmp_path: Path, tiny_data: Prepared) -> None:
+    save_prepared(tmp_path / "prepared", tiny_data)
+    n = len(tiny_data.train)
+    params = write_params(tmp_path / "params.yaml", train=TrainConfig(epochs=1, batch_size=n + 1))
+    out = tmp_path / "out"
+    args = argparse.Namespace(
+        params=str(params),
+        seed=0,
+        data=str(tmp_path / "prepared"),
+        checkpoint=str(out / "model.safetensors"),
+        history=str(out / "history.csv"),
+        metrics=str(out / "metrics.json"),
+    )
+    with pytest.raises(ConfigError, match=rf"^train\.batch_size: {n + 1} is more than the {n} training"):
+        train.main(args)
+    assert not out.exists()
