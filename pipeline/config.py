@@ -86,7 +86,7 @@ class DataConfig:
 
     dataset: str = option("fashion_mnist", doc="dataset registry name", choices=_dataset_names)
     root: str | None = option(
-        None, doc="local root with the dataset's files; null: data/raw (downloads go there)"
+        None, doc="an existing folder the dataset's files are read from (never written); null: data/raw"
     )
     val_fraction: float = option(
         0.1, doc="fraction of the training split held out for validation", ge=0.0, lt=0.5
@@ -478,6 +478,8 @@ def build(cls: type[T], data: Any, where: str) -> T:
 
     ``where`` is the dotted key of this mapping (``"train"``), used in error messages.
     """
+    if data is None and where:  # `train:` with nothing under it would silently take every default
+        raise ConfigError(f"{where}: must be a mapping of its settings, got null")
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -121,6 +121,7 @@ CASES = [
         f"<= {2**32 - 1}",
     ),
     (with_config("dense", {"prune": {}}), "compress.configs.dense", "must exist and compress nothing"),
+    (with_change("predict", "batch_size", 1) | {"runtime": None}, "runtime", "must be a mapping"),
 ]
 
 

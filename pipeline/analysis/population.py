@@ -64,15 +64,12 @@ class Population:
         )
 
 
-COLUMNS = ("example_id", "label", "pred", "p_pred", "top5")
-
-
 def read_member(path: Path) -> dict[str, np.ndarray]:
     """The columns the analysis needs from one prediction table (not the logits); a missing or damaged
     table is an InputCorrupt naming it."""
     from pipeline.io.predictions import read_predictions
 
-    table = read_predictions(path, COLUMNS)
+    table = read_predictions(path)  # every column, unused ones included: each page's checksum is verified
     return {
         "example_id": table["example_id"],
         "label": table["label"].astype(np.int64),

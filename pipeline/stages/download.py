@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ def main(args: argparse.Namespace) -> None:
     if cfg.root is not None and not root.is_dir():
         # a typo must not make a new folder that torchvision then fills with a download
         raise ConfigError(f"data.root: no folder {cfg.root!r}; use null for data/raw, or an existing folder")
+    if cfg.root is not None:  # a folder of the user's is only read: a download goes to data/raw alone
+        cfg = dataclasses.replace(cfg, allow_download=False)
     start = time.perf_counter()
     raw = get_loader(cfg.dataset)(root, cfg)
     data = prepare(raw, cfg.val_fraction, cfg.split_seed)

@@ -49,3 +49,33 @@ def test_a_batch_larger_than_the_training_split_is_refused(tmp_path: Path, tiny_
     with pytest.raises(ConfigError, match=rf"^train\.batch_size: {n + 1} is more than the {n} training"):
         train.main(args)
     assert not out.exists()
+
+
+def test_a_data_root_is_only_read_never_downloaded_into(tmp_path: Path) -> None:
+    """With data.root set, the download stage turns torchvision's download off: a folder of the user's
+    (even `.` or `/`) is never written; a missing dataset there is a one-line error."""
+    from pipeline.stages._cli import parser, run
+
+    root = tmp_path / "mine"
+    root.mkdir()
+    params = dataclasses.replace(
+        tiny_params(), data=DataConfig(dataset="cifar10", root=str(root), allow_download=True)
+    )
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
+    p = parser("")
+    p.add_argument("--raw")
+    p.add_argument("--out")
+    args = p.parse_args(
+        [
+            "--params",
+            str(tmp_path / "params.yaml"),
+            "--raw",
+            str(tmp_path / "raw"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        run(download.main, args)
+    assert exit_info.value.code == 2
+    assert list(root.iterdir()) == [] and not (tmp_path / "out").exists()
