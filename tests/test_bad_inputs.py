@@ -221,7 +221,11 @@ def test_a_single_stage_run_restores_what_dvc_removed(
     assert workspace(repo) == before
 
 
-@pytest.mark.parametrize("name", ["..", ".", "a/b", "/tmp/elsewhere", "x/../../..", ""])
+PATH_LIKE = ["..", ".", "a/b", "/tmp/elsewhere", "x/../../..", ""]
+SHELL_LIKE = ["x;touch pwned", "$(touch pwned)", "`touch pwned`"]  # nothing may run: no ${...} in commands
+
+
+@pytest.mark.parametrize("name", PATH_LIKE + SHELL_LIKE)
 @pytest.mark.parametrize("family", ["compress", "predict", "saliency", "robustness", "representations"])
 def test_a_config_name_cannot_reach_outside_its_folder(repo: Path, family: str, name: str) -> None:
     """Even run alone (`dvc repro -s`, no validate stage before it), a stage of a config with a path-like
@@ -233,7 +237,20 @@ def test_a_config_name_cannot_reach_outside_its_folder(repo: Path, family: str, 
     result = dvc(repo, "repro", "-s", f"stages/{family}/dvc.yaml:{stage}")
     assert result.returncode != 0, result.stdout + result.stderr
     assert workspace(repo) == before
-    assert not Path("/tmp/elsewhere").exists()
+    assert not Path("/tmp/elsewhere").exists() and not list(repo.rglob("pwned"))
+
+
+@pytest.mark.parametrize("seed", ["../..", "x/../../..", "/tmp/elsewhere", "0;touch pwned"])
+def test_a_seed_that_is_not_a_number_cannot_reach_outside_its_folder(repo: Path, seed: str) -> None:
+    """population.seeds items go into train@seed's and compress@config-seed's output paths: a string there,
+    run alone, removes and writes nothing and runs nothing."""
+    before = workspace(repo)
+    edit(repo, setting("population.seeds", [0, 1, seed]))
+    for target in (f"train@{seed}", f"stages/compress/dvc.yaml:compress@dense-{seed}"):
+        result = dvc(repo, "repro", "-s", target)
+        assert result.returncode != 0, result.stdout + result.stderr
+        assert workspace(repo) == before
+    assert not Path("/tmp/elsewhere").exists() and not list(repo.rglob("pwned"))
 
 
 @pytest.mark.parametrize(

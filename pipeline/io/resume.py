@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.io.checkpoints import DIGEST_KEY, tensors_sha256
 from pipeline.io.scratch import (
     RESUME,
     SCRATCH,
@@ -103,6 +104,8 @@ class ResumeFile:
                 tensors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118 (safe_open API)
             if values.pop("format", None) != FORMAT:
                 raise ValueError(f"not format {FORMAT}")
+            if values.pop(DIGEST_KEY, None) != tensors_sha256(tensors):
+                raise ValueError("tensor digest mismatch (altered or damaged)")
         except FileNotFoundError:
             return None
         except Exception as err:  # any damage costs an epoch or two, never the stage
@@ -115,7 +118,9 @@ class ResumeFile:
         """Replace the state atomically: ``tensors`` (contiguous, on the CPU) and JSON ``values``."""
         from safetensors.torch import save_file
 
-        metadata = {METADATA_KEY: json.dumps({"format": FORMAT, **values}, sort_keys=True)}
+        digest = tensors_sha256({k: v.contiguous() for k, v in tensors.items()})
+        text = json.dumps({"format": FORMAT, DIGEST_KEY: digest, **values}, sort_keys=True)
+        metadata = {METADATA_KEY: text}
         with temporary(self.path) as tmp:
             save_file(dict(tensors), str(tmp), metadata=metadata)
             for attempt in range(3):  # another process may remove an empty resume/ folder meanwhile

@@ -79,6 +79,17 @@ def test_an_unreadable_state_is_dropped_with_a_warning(
     assert "ignoring the unreadable resume state" in caplog.text and not state.path.exists()
 
 
+def test_an_altered_state_is_dropped_not_resumed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    state = ResumeFile(project(tmp_path) / "out.safetensors", KEY)
+    state.save(tensors(), {"epoch": 1})
+    data = bytearray(state.path.read_bytes())
+    data[-3] ^= 0x01  # one bit of the last tensor's bytes: still a readable safetensors file
+    state.path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING):
+        assert state.load() is None
+    assert "tensor digest mismatch" in caplog.text and not state.path.exists()
+
+
 def test_keys_are_sha256_of_inputs() -> None:
     with pytest.raises(ValueError, match="SHA-256"):
         ResumeFile(Path("out.safetensors"), "not-a-key")
