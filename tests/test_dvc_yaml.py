@@ -149,3 +149,13 @@ def test_a_templated_output_path_ends_in_a_fixed_name() -> None:
             if "${" in out:
                 tail = out.rsplit("/", 1)[-1]
                 assert tail.endswith((".d", ".safetensors", ".json", ".csv")), (name, out)
+
+
+def test_no_declared_dependency_is_an_empty_file() -> None:
+    """DVC warns "'<file>' is empty" for an empty dependency every time it checks a stage (hundreds of
+    lines in a full `dvc repro`)."""
+    for name, body in stage_bodies().items():
+        for dep in body.get("deps", []):
+            path = REPO / dep
+            if "${" not in dep and path.is_file():
+                assert path.stat().st_size > 0, (name, dep)
