@@ -69,7 +69,7 @@ def read_member(path: Path) -> dict[str, np.ndarray]:
     table is an InputCorrupt naming it."""
     from pipeline.io.predictions import read_predictions
 
-    table = read_predictions(path)  # every column, unused ones included: each page's checksum is verified
+    table = read_predictions(path)
     return {
         "example_id": table["example_id"],
         "label": table["label"].astype(np.int64),

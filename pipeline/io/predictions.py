@@ -7,7 +7,6 @@ against its logits (row count, number of classes) on every read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,10 +49,11 @@ def logits_path(path: Path) -> Path:
     return path.with_name(path.name.removesuffix(".parquet") + ".logits.npy")
 
 
-def read_predictions(path: Path, columns: Sequence[str] = COLUMNS) -> dict[str, np.ndarray]:
-    """``columns`` of a prediction table as NumPy arrays (``top5`` as (N, k)), after checking the table's
+def read_predictions(path: Path) -> dict[str, np.ndarray]:
+    """Every column of a prediction table as NumPy arrays (``top5`` as (N, k)), after checking the table's
     schema, its row count against its logits' and its class ids against their number of classes; a
-    missing, truncated, garbled or inconsistent table is an InputCorrupt naming it."""
+    missing, truncated, garbled or inconsistent table is an InputCorrupt naming it. Every column is read,
+    so every page's checksum is verified."""
     path = Path(path)
     handle = _open(path)
     rows, classes = _logits_shape(path)
@@ -61,10 +61,10 @@ def read_predictions(path: Path, columns: Sequence[str] = COLUMNS) -> dict[str, 
     if handle.metadata.num_rows != rows:
         _check(path, f"{handle.metadata.num_rows} rows, its logits {rows}")
     try:
-        table = handle.read(columns=list(columns))
+        table = handle.read()
     except (OSError, ValueError) as err:  # a page checksum that fails, a garbled page
         raise InputCorrupt(f"{path}: damaged Parquet data [{reason(err)}]; {RERUN}") from None
-    out = {name: _numpy(table.column(name)) for name in columns}
+    out = {name: _numpy(table.column(name)) for name in COLUMNS}
     _check(path, _value_problem(out, classes))
     return out
 

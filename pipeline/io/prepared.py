@@ -3,6 +3,7 @@ SHA-256 of every .npy (``files``) so that a reader refuses a file that was alter
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,42 +48,48 @@ def save_prepared(folder: Path, data: Prepared) -> None:
     write_json(folder / "meta.json", meta)
 
 
-def load_prepared(folder: Path) -> Prepared:
-    """Inverse of :func:`save_prepared`, every file checked against its SHA-256 (about 50 ms for
-    Fashion-MNIST's 55 MB, 40 of them hashing at ~1 GB/s); a missing or damaged file is an InputCorrupt
-    naming it."""
+@dataclass(frozen=True)
+class Recorded:
+    """A prepared folder as its meta.json records it: the values, and each .npy's SHA-256 (``files``),
+    against which every array is checked as it is read."""
+
+    folder: Path
+    meta: dict[str, Any]
+    files: dict[str, str]
+
+    def fail(self, problem: str) -> InputCorrupt:
+        return InputCorrupt(f"{self.folder / 'meta.json'}: {problem}; rerun `dvc repro {WRITER}`")
+
+    def value(self, key: str) -> Any:
+        if key not in self.meta:
+            raise self.fail(f"lacks {key!r}")
+        return self.meta[key]
+
+    def names(self, key: str) -> tuple[str, ...]:
+        """A list of names in meta.json (class or attribute names) as a tuple."""
+        names = self.value(key)
+        if not isinstance(names, list):
+            raise self.fail(f"{key!r} is not a list")
+        return tuple(str(name) for name in names)
+
+    def array(self, file: str, mmap: bool = False) -> np.ndarray | None:
+        """The checked array of ``file``, or None when meta.json records no such file."""
+        if file not in self.files:
+            return None
+        return read_npy(self.folder / file, self.files[file], WRITER, mmap=mmap)
+
+    def required(self, file: str, mmap: bool = False) -> np.ndarray:
+        array = self.array(file, mmap)
+        if array is None:
+            raise self.fail(f"records no SHA-256 of {file}")
+        return array
+
+
+def open_recorded(folder: Path) -> Recorded:
+    """meta.json of ``folder``; an InputCorrupt when it is missing, garbled, of another format or has no
+    map of the files' SHA-256."""
     folder = Path(folder)
     meta = read_json(folder / "meta.json", WRITER)
-    files = recorded_files(folder, meta)
-
-    def array(file: str) -> np.ndarray | None:
-        return read_npy(folder / file, files[file], WRITER) if file in files else None
-
-    splits = {}
-    for name in SPLITS:
-        images, labels = array(f"{name}_images.npy"), array(f"{name}_labels.npy")
-        if images is None or labels is None:
-            raise InputCorrupt(
-                f"{folder / 'meta.json'}: records no {name} images or labels; rerun `dvc repro {WRITER}`"
-            )
-        splits[name] = Split(images, labels, array(f"{name}_attributes.npy"))
-    try:
-        return Prepared(
-            meta["name"],
-            tuple(meta["class_names"]),
-            tuple(meta["attribute_names"]),
-            **splits,
-            sha256=meta["sha256"],
-            source=str(folder),
-        )
-    except (KeyError, TypeError) as err:
-        raise InputCorrupt(
-            f"{folder / 'meta.json'}: lacks or garbles {err}; rerun `dvc repro {WRITER}`"
-        ) from None
-
-
-def recorded_files(folder: Path, meta: Any) -> dict[str, str]:
-    """meta.json's map from file name to SHA-256; an InputCorrupt for another format or no map."""
     found = meta.get("format") if isinstance(meta, dict) else None
     files = meta.get("files") if isinstance(meta, dict) else None
     if found != PREPARED_FORMAT or not isinstance(files, dict):
@@ -90,4 +97,27 @@ def recorded_files(folder: Path, meta: Any) -> dict[str, str]:
             f"{folder / 'meta.json'}: prepared-data format {found} without the files' SHA-256 (this "
             f"version reads format {PREPARED_FORMAT}); rerun `dvc repro {WRITER}`"
         )
-    return {str(k): str(v) for k, v in files.items()}
+    return Recorded(folder, meta, {str(k): str(v) for k, v in files.items()})
+
+
+def load_prepared(folder: Path) -> Prepared:
+    """Inverse of :func:`save_prepared`, every file checked against its SHA-256 (about 50 ms for
+    Fashion-MNIST's 55 MB, 40 of them hashing at ~1 GB/s); a missing or damaged file is an InputCorrupt
+    naming it."""
+    recorded = open_recorded(folder)
+    splits = {
+        name: Split(
+            recorded.required(f"{name}_images.npy"),
+            recorded.required(f"{name}_labels.npy"),
+            recorded.array(f"{name}_attributes.npy"),
+        )
+        for name in SPLITS
+    }
+    return Prepared(
+        str(recorded.value("name")),
+        recorded.names("class_names"),
+        recorded.names("attribute_names"),
+        **splits,
+        sha256=str(recorded.value("sha256")),
+        source=str(folder),
+    )

@@ -60,9 +60,12 @@ def pipeline_sources() -> dict[str, str]:
 
 
 def inputs_key(inputs: Mapping[str, Any]) -> str:
-    """SHA-256 of ``inputs`` (JSON: params sections, seed, digests of input files) and of the loaded
-    ``pipeline`` sources; compute it once the run has imported what it runs."""
-    text = json.dumps({"inputs": inputs, "sources": pipeline_sources()}, sort_keys=True)
+    """SHA-256 of ``inputs`` (JSON: params sections, seed, digests of input files), of the library versions
+    and of the loaded ``pipeline`` sources; compute it once the run has imported what it runs."""
+    from pipeline.runtime import library_versions
+
+    everything = {"inputs": inputs, "versions": library_versions(), "sources": pipeline_sources()}
+    text = json.dumps(everything, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

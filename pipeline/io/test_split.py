@@ -9,9 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputCorrupt
-from pipeline.io.files import read_json, read_npy
-
 
 @dataclass(frozen=True)
 class TestSplit:
@@ -30,38 +27,20 @@ def load_test_split(folder: Path) -> TestSplit:
     """The test split, each file checked against the SHA-256 in meta.json (the images too: memory-mapped
     afterwards, but hashed in full first); a missing or damaged file is an InputCorrupt naming it."""
     from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
-    from pipeline.io.prepared import WRITER, recorded_files
+    from pipeline.io.prepared import WRITER, open_recorded
 
     folder = Path(folder)
     if not (folder / "meta.json").is_file():
         raise DatasetUnavailable(
             f"{folder}: no prepared dataset (meta.json missing); run `dvc repro {WRITER}`"
         )
-    meta = read_json(folder / "meta.json", WRITER)
-    files = recorded_files(folder, meta)
-    missing = sorted({"test_images.npy", "test_labels.npy"} - set(files))
-    if missing:
-        raise InputCorrupt(
-            f"{folder / 'meta.json'}: records no SHA-256 of {', '.join(missing)}; rerun `dvc repro {WRITER}`"
-        )
-
-    def array(file: str, mmap: bool = False) -> np.ndarray | None:
-        return read_npy(folder / file, files[file], WRITER, mmap=mmap) if file in files else None
-
-    try:
-        class_names, attribute_names = tuple(meta["class_names"]), tuple(meta["attribute_names"])
-    except (KeyError, TypeError) as err:
-        raise InputCorrupt(
-            f"{folder / 'meta.json'}: lacks or garbles {err}; rerun `dvc repro {WRITER}`"
-        ) from None
-    labels, images = array("test_labels.npy"), array("test_images.npy", mmap=True)
-    assert labels is not None and images is not None  # both recorded, checked above
+    recorded = open_recorded(folder)
     split = TestSplit(
-        class_names=class_names,
-        attribute_names=attribute_names,
-        labels=labels.astype(np.int64),
-        attributes=array("test_attributes.npy"),
-        images=images,
+        class_names=recorded.names("class_names"),
+        attribute_names=recorded.names("attribute_names"),
+        labels=recorded.required("test_labels.npy").astype(np.int64),
+        attributes=recorded.array("test_attributes.npy"),
+        images=recorded.required("test_images.npy", mmap=True),
     )
     n = split.labels.shape[0]
     shapes_agree = split.images.shape[0] == n and (

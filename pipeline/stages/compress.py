@@ -41,7 +41,6 @@ def resume_file(args: argparse.Namespace, params: Params, dataset_sha256: str) -
         "params": {name: to_dict(getattr(params, name)) for name in ("train", "runtime")},
         "dense_sha256": file_sha256(Path(args.dense)),
         "dataset_sha256": dataset_sha256,
-        "versions": library_versions(),
     }
     return ResumeFile(Path(args.out), inputs_key(inputs))
 

@@ -52,13 +52,13 @@ def history_row(record: Any) -> dict[str, Any]:
 
 def resume_file(params: Params, seed: int, dataset_sha256: str, checkpoint: Path) -> Any:
     """The :class:`~pipeline.io.resume.ResumeFile` of this member, keyed by everything its training
-    depends on: the params sections it reads, the seed, the prepared data and the loaded code (so call it
-    once the model is built: its modules are loaded)."""
+    depends on: the params sections it reads, the seed, the prepared data, the library versions and the
+    loaded code (so call it once the model is built: its modules are loaded)."""
     from pipeline.io.resume import ResumeFile, inputs_key
 
     sections = {name: to_dict(getattr(params, name)) for name in ("data", "model", "train", "runtime")}
     inputs = {"stage": "train", "seed": seed, "params": sections, "dataset_sha256": dataset_sha256}
-    return ResumeFile(checkpoint, inputs_key(inputs | {"versions": library_versions()}))
+    return ResumeFile(checkpoint, inputs_key(inputs))
 
 
 def write_outputs(
