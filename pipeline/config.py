@@ -70,7 +70,7 @@ def _arch_check() -> Any:
 
 
 @dataclass(frozen=True)
-class SyntheticConfig:
+class SyntheticParams:
     """Shape of the generated ``synthetic`` dataset (tests and smoke runs)."""
 
     num_classes: int = option(4, doc="number of classes", ge=2, le=1000)
@@ -81,7 +81,7 @@ class SyntheticConfig:
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class PrepareParams:
     """Which dataset, where to find it, and how the validation split is carved."""
 
     dataset: str = option("fashion_mnist", doc="dataset registry name", choices=_dataset_names)
@@ -97,7 +97,7 @@ class DataConfig:
     )
     celeba_target: str = option("Blond_Hair", doc="CelebA attribute used as the binary label")
     allow_download: bool = option(True, doc="let torchvision download when no local copy exists")
-    synthetic: SyntheticConfig = option(SyntheticConfig(), doc="shape of the synthetic dataset")
+    synthetic: SyntheticParams = option(SyntheticParams(), doc="shape of the synthetic dataset")
 
     def check(self, where: str) -> None:
         if self.root is not None and not self.root.strip():
@@ -105,7 +105,7 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelParams:
     """The architecture of every member."""
 
     arch: str = option("small_cnn", doc="model registry name or any timm model name", choices=_arch_check)
@@ -118,7 +118,7 @@ DEVICES = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainParams:
     """The recipe that trains one dense member."""
 
     epochs: int = option(3, doc="passes over the training split", ge=1, le=1000)
@@ -139,7 +139,7 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
-class RuntimeConfig:
+class RuntimeParams:
     """How every torch stage runs: thread count and device (they can change the last bits of a result)."""
 
     threads: int = option(0, doc="torch intra-op threads; 0: all cores", ge=0, le=1024)
@@ -147,7 +147,7 @@ class RuntimeConfig:
 
 
 @dataclass(frozen=True)
-class PopulationConfig:
+class PopulationParams:
     """The dense population: one member per seed."""
 
     seeds: tuple[int, ...] = option(
@@ -253,7 +253,7 @@ def _default_configs() -> dict[str, CompressionConfig]:
 
 
 @dataclass(frozen=True)
-class CompressConfig:
+class CompressParams:
     """The compression grid: every config is applied to every dense member."""
 
     configs: dict[str, CompressionConfig] = option(_default_configs(), doc="config name -> recipe")
@@ -271,14 +271,14 @@ class CompressConfig:
 
 
 @dataclass(frozen=True)
-class PredictConfig:
+class PredictParams:
     """How populations predict on the test split."""
 
     batch_size: int = option(128, doc="images per forward pass", ge=1, le=65536)
 
 
 @dataclass(frozen=True)
-class StatsConfig:
+class StatsParams:
     """The per-class test, intervals and calibration (SPEC section 7)."""
 
     alpha: float = option(0.05, doc="a class is impacted when its Welch t-test gives p <= alpha", gt=0, lt=1)
@@ -297,7 +297,7 @@ class StatsConfig:
 
 
 @dataclass(frozen=True)
-class PieConfig:
+class PieParams:
     """Pruning identified exemplars and their browsable export (SPEC section 8)."""
 
     gallery_max: int = option(0, doc="PIEs drawn per config, most disputed first (0: all)", ge=0)
@@ -319,7 +319,7 @@ def _saliency_methods() -> Any:
 
 
 @dataclass(frozen=True)
-class SaliencyConfig:
+class SaliencyParams:
     """Saliency maps of every member on one fixed sample of test images (SPEC section 9)."""
 
     method: str = option(
@@ -336,7 +336,7 @@ class SaliencyConfig:
 
 
 @dataclass(frozen=True)
-class RobustnessConfig:
+class CorruptParams:
     """The corrupted test views every config's population predicts on (SPEC section 10)."""
 
     corruptions: tuple[str, ...] = option(
@@ -352,7 +352,7 @@ class RobustnessConfig:
 
 
 @dataclass(frozen=True)
-class RepresentationsConfig:
+class RepresentationsParams:
     """Representation similarity and activation maximization (SPEC section 11)."""
 
     sample_size: int = option(
@@ -369,18 +369,20 @@ class RepresentationsConfig:
 class Params:
     """The whole of params.yaml."""
 
-    data: DataConfig = option(DataConfig(), doc="dataset section")
-    model: ModelConfig = option(ModelConfig(), doc="architecture section")
-    train: TrainConfig = option(TrainConfig(), doc="training recipe section")
-    runtime: RuntimeConfig = option(RuntimeConfig(), doc="threads and device of every torch stage")
-    population: PopulationConfig = option(PopulationConfig(), doc="population section")
-    compress: CompressConfig = option(CompressConfig(), doc="compression grid section")
-    predict: PredictConfig = option(PredictConfig(), doc="prediction section")
-    stats: StatsConfig = option(StatsConfig(), doc="statistics section")
-    pie: PieConfig = option(PieConfig(), doc="PIE section")
-    saliency: SaliencyConfig = option(SaliencyConfig(), doc="saliency section")
-    robustness: RobustnessConfig = option(RobustnessConfig(), doc="robustness section")
-    representations: RepresentationsConfig = option(RepresentationsConfig(), doc="representations section")
+    prepare: PrepareParams = option(
+        PrepareParams(), doc="dataset section: what the prepare stage reads and splits"
+    )
+    model: ModelParams = option(ModelParams(), doc="architecture section")
+    train: TrainParams = option(TrainParams(), doc="training recipe section")
+    runtime: RuntimeParams = option(RuntimeParams(), doc="threads and device of every torch stage")
+    population: PopulationParams = option(PopulationParams(), doc="population section")
+    compress: CompressParams = option(CompressParams(), doc="compression grid section")
+    predict: PredictParams = option(PredictParams(), doc="prediction section")
+    stats: StatsParams = option(StatsParams(), doc="statistics section")
+    pie: PieParams = option(PieParams(), doc="PIE section")
+    saliency: SaliencyParams = option(SaliencyParams(), doc="saliency section")
+    corrupt: CorruptParams = option(CorruptParams(), doc="corrupted test views section (the corrupt stage)")
+    representations: RepresentationsParams = option(RepresentationsParams(), doc="representations section")
 
 
 # -------------------------------------------------------------------------------------------- validation

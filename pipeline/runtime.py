@@ -14,7 +14,7 @@ import platform
 from importlib import metadata
 from typing import Any
 
-from pipeline.config import ConfigError, RuntimeConfig
+from pipeline.config import ConfigError, RuntimeParams
 
 
 def library_versions() -> dict[str, str]:
@@ -23,7 +23,7 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {name: metadata.version(name) for name in names}
 
 
-def configure_torch(cfg: RuntimeConfig) -> Any:
+def configure_torch(cfg: RuntimeParams) -> Any:
     """Deterministic kernels, the thread count, and the device (an error if CUDA is asked for but absent)."""
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     import torch

@@ -7,7 +7,7 @@ Both paths run the same weights on the 10,000 Fashion-MNIST test images on the C
 - ours: ``pipeline.prediction.predict_logits`` on the prepared uint8 arrays (batch from params.yaml,
   channels-last), as the ``predict`` stage runs it.
 The hardware limit is the model's FLOPs per image times the images, over this machine's measured float32
-matrix-multiply rate. Run it after `dvc repro` (it reads data/prepared, data/raw and a checkpoint).
+matrix-multiply rate. Run it after `dvc repro` (it reads data/prepare, data/raw and a checkpoint).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def flops_per_image(model: torch.nn.Module, shape: tuple[int, int, int]) -> int:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default="data/compress/dense/seed_0.safetensors")
-    p.add_argument("--data", default="data/prepared")
+    p.add_argument("--data", default="data/prepare")
     p.add_argument("--raw", default="data/raw")
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()

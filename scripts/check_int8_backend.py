@@ -4,9 +4,9 @@
 
 For each dense member, the config's recipe is applied twice from the same calibration images: once as the
 project simulates it (``pipeline.compression.quantization``) and once through torch.ao's FX graph-mode
-post-training quantization with the x86 engine (``pipeline.compression.backend``). Prints the fraction of
+post-training quantization with the x86 engine (``scripts/int8_backend.py``). Prints the fraction of
 identical top-1 predictions on the whole test split (SPEC 5.2 asks for at least 99%). Run after
-`dvc repro` (it reads data/prepared and data/train).
+`dvc repro` (it reads data/prepare and data/train).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ import argparse
 from pathlib import Path
 
 import torch
+from int8_backend import (
+    backend_int8_static,
+    prediction_agreement,
+)  # scripts/int8_backend.py, beside this file
 
-from pipeline.compression.backend import backend_int8_static, prediction_agreement
 from pipeline.compression.members import load_member
 from pipeline.compression.quantization import quantize
 from pipeline.compression.recipe import calibration_images
@@ -28,7 +31,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default="int8_static", help="a config whose quantize.method is int8_static")
     p.add_argument("--seeds", type=int, nargs="*", help="default: population.seeds")
-    p.add_argument("--data", default="data/prepared")
+    p.add_argument("--data", default="data/prepare")
     p.add_argument("--dense", default="data/train/seed_{seed}/model.safetensors")
     args = p.parse_args()
     params = load_params()

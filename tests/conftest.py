@@ -9,18 +9,18 @@ import pytest
 import yaml
 
 from pipeline.config import (
-    CompressConfig,
     CompressionConfig,
-    DataConfig,
+    CompressParams,
+    CorruptParams,
     Params,
-    PopulationConfig,
+    PopulationParams,
+    PrepareParams,
     PruneSpec,
     QuantSpec,
-    RepresentationsConfig,
-    RobustnessConfig,
-    RuntimeConfig,
-    SyntheticConfig,
-    TrainConfig,
+    RepresentationsParams,
+    RuntimeParams,
+    SyntheticParams,
+    TrainParams,
     to_dict,
 )
 from pipeline.data.prepare import Prepared, prepare
@@ -32,8 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 def tiny_params() -> Params:
     """Synthetic data (4 classes, 16x16), 2 seeds, 1 epoch, a 3-config grid, 2 corruptions at 2 severities
     on 64 test images: the smallest study that exercises everything."""
-    data = DataConfig(dataset="synthetic", val_fraction=0.125, synthetic=SyntheticConfig())
-    train = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256)
+    data = PrepareParams(dataset="synthetic", val_fraction=0.125, synthetic=SyntheticParams())
+    train = TrainParams(epochs=1, batch_size=64, eval_batch_size=256)
     configs = {
         "dense": CompressionConfig(),
         "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5, finetune_epochs=0.5)),
@@ -41,15 +41,13 @@ def tiny_params() -> Params:
     }
     return dataclasses.replace(
         Params(),
-        data=data,
+        prepare=data,
         train=train,
-        runtime=RuntimeConfig(threads=1),
-        population=PopulationConfig(seeds=(0, 1)),
-        compress=CompressConfig(configs=configs),
-        robustness=RobustnessConfig(
-            corruptions=("gaussian_noise", "rotate"), severities=(1, 5), sample_size=64
-        ),
-        representations=RepresentationsConfig(sample_size=0),  # all 256 (the default 500 is more)
+        runtime=RuntimeParams(threads=1),
+        population=PopulationParams(seeds=(0, 1)),
+        compress=CompressParams(configs=configs),
+        corrupt=CorruptParams(corruptions=("gaussian_noise", "rotate"), severities=(1, 5), sample_size=64),
+        representations=RepresentationsParams(sample_size=0),  # all 256 (the default 500 is more)
     )
 
 
@@ -67,7 +65,7 @@ def params_file(tmp_path: Path, params: Params) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_data() -> Prepared:
-    cfg = tiny_params().data
+    cfg = tiny_params().prepare
     return prepare(generate(cfg.synthetic), cfg.val_fraction, cfg.split_seed)
 
 

@@ -51,7 +51,7 @@ FAN_IN = {"validate", "stats", "pie", "report"}  # cheap stages over the whole s
 
 
 def ran(out: str) -> set[str]:
-    """The stages a dvc command ran, from its "Running stage '[stages/<family>/dvc.yaml:]x':" lines."""
+    """The stages a dvc command ran, from its "Running stage '[families/<family>/dvc.yaml:]x':" lines."""
     return {name.rpartition(":")[2] for name in re.findall(r"Running stage '([^']+)'", out)}
 
 
@@ -84,7 +84,7 @@ def restore(repo: Path) -> None:
 
 def lock_hashes(repo: Path) -> dict[str, str]:
     """Output path -> md5 recorded in every dvc.lock."""
-    locks = [yaml.safe_load(p.read_text()) for p in [repo / "dvc.lock", *repo.glob("stages/*/dvc.lock")]]
+    locks = [yaml.safe_load(p.read_text()) for p in [repo / "dvc.lock", *repo.glob("families/*/dvc.lock")]]
     return {o["path"]: o["md5"] for lock in locks for s in lock["stages"].values() for o in s.get("outs", [])}
 
 
@@ -105,7 +105,7 @@ def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "tiny study")
     out = sh(repo, "dvc", "repro")
-    assert ran(out) == {"download", "corrupt", "train@0", "train@1"} | FAN_IN | cells(CONFIGS, (0, 1)), out
+    assert ran(out) == {"prepare", "corrupt", "train@0", "train@1"} | FAN_IN | cells(CONFIGS, (0, 1)), out
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "run")
     return repo

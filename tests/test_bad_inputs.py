@@ -91,9 +91,9 @@ PARAM_CASES: list[tuple[str, Edit, str]] = [
     ("repeated-seed", setting("population.seeds", [0, 0]), "population.seeds"),
     ("negative-seed", setting("population.seeds", [0, -1]), "population.seeds[1]"),
     ("huge-seed", setting("population.seeds", [0, 2**64]), "population.seeds[1]"),
-    ("unknown-dataset", setting("data.dataset", "mnist"), "data.dataset"),
-    ("val-fraction-too-big", setting("data.val_fraction", 0.7), "data.val_fraction"),
-    ("empty-data-root", setting("data.root", ""), "data.root"),
+    ("unknown-dataset", setting("prepare.dataset", "mnist"), "prepare.dataset"),
+    ("val-fraction-too-big", setting("prepare.val_fraction", 0.7), "prepare.val_fraction"),
+    ("empty-data-root", setting("prepare.root", ""), "prepare.root"),
     ("unknown-arch", setting("model.arch", "not_a_model_at_all"), "model.arch"),
     ("unknown-device", setting("runtime.device", "tpu"), "runtime.device"),
     ("negative-threads", setting("runtime.threads", -2), "runtime.threads"),
@@ -114,8 +114,8 @@ PARAM_CASES: list[tuple[str, Edit, str]] = [
     ("alpha-above-one", setting("stats.alpha", 1.5), "stats.alpha"),
     ("gallery-zero-columns", setting("pie.gallery_columns", 0), "pie.gallery_columns"),
     ("unknown-saliency-method", setting("saliency.method", "lime"), "saliency.method"),
-    ("severity-six", setting("robustness.severities", [6]), "robustness.severities[0]"),
-    ("unknown-corruption", setting("robustness.corruptions", ["fog"]), "robustness.corruptions[0]"),
+    ("severity-six", setting("corrupt.severities", [6]), "corrupt.severities[0]"),
+    ("unknown-corruption", setting("corrupt.corruptions", ["fog"]), "corrupt.corruptions[0]"),
     ("svcca-keep-zero", setting("representations.svcca_keep", 0), "representations.svcca_keep"),
 ]
 
@@ -200,13 +200,13 @@ def test_a_value_only_the_stage_can_check_restores_what_dvc_removed(repo: Path) 
         ("report", setting("population.seeds", [0, "one"]), "population.seeds[1]"),
         ("train@0", setting("train.epochs", -1), "train.epochs"),
         (
-            "stages/compress/dvc.yaml:compress@magnitude_50-0",
+            "families/compress/dvc.yaml:compress@magnitude_50-0",
             setting("compress.configs.magnitude_50.prune.sparsity", 1.5),
             "compress.configs.magnitude_50.prune.sparsity",
         ),
-        ("stages/predict/dvc.yaml:predict@dense", setting("predict.batch_size", 0), "predict.batch_size"),
+        ("families/predict/dvc.yaml:predict@dense", setting("predict.batch_size", 0), "predict.batch_size"),
         ("stats", setting("stats.confidence", 2), "stats.confidence"),
-        ("stages/saliency/dvc.yaml:saliency@dense", setting("saliency.steps", 1), "saliency.steps"),
+        ("families/saliency/dvc.yaml:saliency@dense", setting("saliency.steps", 1), "saliency.steps"),
     ],
     ids=["report", "train", "compress", "predict", "stats", "saliency"],
 )
@@ -234,7 +234,7 @@ def test_a_config_name_cannot_reach_outside_its_folder(repo: Path, family: str, 
     before = workspace(repo)
     edit(repo, config_named(name))
     stage = f"compress@{name}-0" if family == "compress" else f"{family}@{name}"
-    result = dvc(repo, "repro", "-s", f"stages/{family}/dvc.yaml:{stage}")
+    result = dvc(repo, "repro", "-s", f"families/{family}/dvc.yaml:{stage}")
     assert result.returncode != 0, result.stdout + result.stderr
     assert workspace(repo) == before
     assert not Path("/tmp/elsewhere").exists() and not list(repo.rglob("pwned"))
@@ -246,7 +246,7 @@ def test_a_seed_that_is_not_a_number_cannot_reach_outside_its_folder(repo: Path,
     run alone, removes and writes nothing and runs nothing."""
     before = workspace(repo)
     edit(repo, setting("population.seeds", [0, 1, seed]))
-    for target in (f"train@{seed}", f"stages/compress/dvc.yaml:compress@dense-{seed}"):
+    for target in (f"train@{seed}", f"families/compress/dvc.yaml:compress@dense-{seed}"):
         result = dvc(repo, "repro", "-s", target)
         assert result.returncode != 0, result.stdout + result.stderr
         assert workspace(repo) == before
@@ -258,7 +258,7 @@ def test_a_seed_that_is_not_a_number_cannot_reach_outside_its_folder(repo: Path,
     [
         ("train.epochs=-1", "train.epochs"),
         ("compress.configs.magnitude_50.prune.sparsity=2", "sparsity"),
-        ("robustness.severities=[0]", "robustness.severities[0]"),
+        ("corrupt.severities=[0]", "corrupt.severities[0]"),
     ],
 )
 def test_an_experiment_with_a_bad_value_touches_nothing(repo: Path, assignment: str, expected: str) -> None:
@@ -286,17 +286,21 @@ def truncate(path: Path) -> None:
 @pytest.mark.parametrize(
     ("damaged", "damage", "target"),
     [
-        ("data/compress/dense/seed_0.safetensors", flip_byte, "stages/predict/dvc.yaml:predict@dense"),
-        ("data/train/seed_1/model.safetensors", truncate, "stages/compress/dvc.yaml:compress@int8_static-1"),
-        ("data/prepared/train_images.npy", flip_byte, "train@0"),
-        ("data/prepared/test_labels.npy", flip_byte, "pie"),
-        ("data/corrupted/views.json", truncate, "stages/predict/dvc.yaml:predict@int8_static"),
-        ("data/corrupted/rotate-5.npy", flip_byte, "stages/predict/dvc.yaml:predict@dense"),
+        ("data/compress/dense/seed_0.safetensors", flip_byte, "families/predict/dvc.yaml:predict@dense"),
+        (
+            "data/train/seed_1/model.safetensors",
+            truncate,
+            "families/compress/dvc.yaml:compress@int8_static-1",
+        ),
+        ("data/prepare/train_images.npy", flip_byte, "train@0"),
+        ("data/prepare/test_labels.npy", flip_byte, "pie"),
+        ("data/corrupt/views.json", truncate, "families/predict/dvc.yaml:predict@int8_static"),
+        ("data/corrupt/rotate-5.npy", flip_byte, "families/predict/dvc.yaml:predict@dense"),
         ("data/predict/magnitude_50.d/clean/seed_1.parquet", truncate, "stats"),
         (
             "data/predict/dense.d/rotate-1/seed_0.parquet",
             flip_middle,
-            "stages/robustness/dvc.yaml:robustness@dense",
+            "families/robustness/dvc.yaml:robustness@dense",
         ),
         ("data/saliency/int8_static.d/summary.json", truncate, "report"),
     ],

@@ -11,7 +11,7 @@ import yaml
 
 from pipeline.config import (
     MAX_SEED,
-    CompressConfig,
+    CompressParams,
     ConfigError,
     Params,
     PruneSpec,
@@ -40,25 +40,29 @@ def with_config(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 CASES = [
     # (raw params, the key the message must name, a fragment of what is allowed)
-    ({**to_dict(Params()), "trian": {}}, "trian", "allowed: data, model, train, runtime, population"),
+    ({**to_dict(Params()), "trian": {}}, "trian", "allowed: prepare, model, train, runtime, population"),
     (with_change("train", "epoch", 3), "train.epoch", "allowed: epochs"),
     (with_change("train", "epochs", "ten"), "train.epochs", "must be an integer"),
     (with_change("train", "epochs", 2.5), "train.epochs", "must be an integer"),
     (with_change("train", "epochs", True), "train.epochs", "must be an integer"),
     (with_change("train", "epochs", 0), "train.epochs", ">= 1"),
     (with_change("train", "lr", -0.1), "train.lr", "> 0.0"),
-    (with_change("data", "val_fraction", 0.5), "data.val_fraction", "< 0.5"),
+    (with_change("prepare", "val_fraction", 0.5), "prepare.val_fraction", "< 0.5"),
     (with_change("train", "optimizer", "adam"), "train.optimizer", "allowed: adamw, sgd"),
     (with_change("train", "augment", ["hflip", "rotate"]), "train.augment[1]", "allowed: hflip, shift"),
     (with_change("train", "augment", "hflip"), "train.augment", "must be a list of a string"),
-    (with_change("data", "dataset", "mnist"), "data.dataset", "allowed: celeba, cifar10, fashion_mnist"),
+    (
+        with_change("prepare", "dataset", "mnist"),
+        "prepare.dataset",
+        "allowed: celeba, cifar10, fashion_mnist",
+    ),
     (with_change("model", "arch", "resnet_does_not_exist"), "model.arch", "small_cnn, lenet5, squeezenet"),
     (with_change("population", "seeds", []), "population.seeds", "must not be empty"),
     (with_change("population", "seeds", [0, 1, 1]), "population.seeds", "duplicates [1]"),
     (with_change("population", "seeds", [0, -1]), "population.seeds[1]", ">= 0"),
     (with_change("population", "seeds", 3), "population.seeds", "must be a list"),
-    (with_change("data", "synthetic", {"num_classes": 1}), "data.synthetic.num_classes", ">= 2"),
-    (with_change("data", "synthetic", {"colour": 1}), "data.synthetic.colour", "allowed: num_classes"),
+    (with_change("prepare", "synthetic", {"num_classes": 1}), "prepare.synthetic.num_classes", ">= 2"),
+    (with_change("prepare", "synthetic", {"colour": 1}), "prepare.synthetic.colour", "allowed: num_classes"),
     ({**to_dict(Params()), "train": [1, 2]}, "train", "must be a mapping"),
     # compression configs: each error names the config and the key
     (
@@ -104,16 +108,16 @@ CASES = [
         (with_config(name, {"prune": {}}), f"compress.configs.{name}", "of a-z, 0-9, _ and +, the first a-z")
         for name in ("prune_0.5", "a-b", "a/b", "a b", ".", "..", "_x", "+x", "", "x" * 65)
     ),
-    (with_change("data", "root", ""), "data.root", "must be null for data/raw, or a folder"),
-    (with_change("data", "root", "  "), "data.root", "must be null for data/raw, or a folder"),
+    (with_change("prepare", "root", ""), "prepare.root", "must be null for data/raw, or a folder"),
+    (with_change("prepare", "root", "  "), "prepare.root", "must be null for data/raw, or a folder"),
     (with_change("runtime", "device", "tpu"), "runtime.device", "allowed: cpu, cuda"),
     (with_change("runtime", "threads", -1), "runtime.threads", ">= 0"),
     (with_change("train", "threads", 1), "train.threads", "allowed: epochs"),  # moved to runtime
     # every seed-like option is bounded, so a huge seed is one line, not a traceback in torch
     (with_change("population", "seeds", [0, 2**64]), "population.seeds[1]", f"<= {2**32 - 1}"),
-    (with_change("data", "split_seed", 2**32), "data.split_seed", f"<= {2**32 - 1}"),
+    (with_change("prepare", "split_seed", 2**32), "prepare.split_seed", f"<= {2**32 - 1}"),
     (with_change("saliency", "sample_seed", 2**32), "saliency.sample_seed", f"<= {2**32 - 1}"),
-    (with_change("robustness", "seed", 2**32), "robustness.seed", f"<= {2**32 - 1}"),
+    (with_change("corrupt", "seed", 2**32), "corrupt.seed", f"<= {2**32 - 1}"),
     (with_change("representations", "sample_seed", 2**32), "representations.sample_seed", f"<= {2**32 - 1}"),
     (
         with_config("q", {"quantize": {"calibration_seed": 2**32}}),
@@ -145,7 +149,7 @@ def test_defaults_match_params_yaml() -> None:
     for section in raw:
         if section != "compress":
             assert raw[section] == defaults[section], section  # every key, nested ones included
-    assert build(CompressConfig, raw["compress"], "compress").configs == _default_configs()
+    assert build(CompressParams, raw["compress"], "compress").configs == _default_configs()
     assert list(raw["compress"]["configs"]) == list(_default_configs())
 
 
@@ -163,7 +167,7 @@ def test_every_compression_spec_in_params_yaml_spells_out_every_field() -> None:
 def test_every_seed_like_option_is_bounded() -> None:
     classes = [type(getattr(Params(), f.name)) for f in dataclasses.fields(Params)] + [PruneSpec, QuantSpec]
     seeds = [(c.__name__, f) for c in classes for f in dataclasses.fields(c) if "seed" in f.name]
-    assert len(seeds) == 6  # population.seeds, data.split_seed, three sample seeds, calibration_seed
+    assert len(seeds) == 6  # population.seeds, prepare.split_seed, three sample seeds, calibration_seed
     for owner, f in seeds:
         assert f.metadata["le"] == MAX_SEED == 2**32 - 1, f"{owner}.{f.name}"
 
@@ -190,7 +194,7 @@ def test_valid_values_are_converted(params_file: Path) -> None:
     params = load_params(params_file)
     assert params.population.seeds == (0, 1)
     assert isinstance(params.train.lr, float)
-    assert params.data.root is None
+    assert params.prepare.root is None
 
 
 def test_file_problems_name_the_file(tmp_path: Path) -> None:

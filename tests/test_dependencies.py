@@ -16,8 +16,8 @@ import yaml
 from .conftest import REPO
 from .import_closure import closure
 
-STAGE_FILES = [REPO / "dvc.yaml", *sorted(REPO.glob("stages/*/dvc.yaml"))]
-EXPECTED = {"download", "corrupt", "train", "compress", "predict", "stats", "pie"} | {
+STAGE_FILES = [REPO / "dvc.yaml", *sorted(REPO.glob("families/*/dvc.yaml"))]
+EXPECTED = {"prepare", "corrupt", "train", "compress", "predict", "stats", "pie"} | {
     "saliency",
     "robustness",
     "representations",

@@ -13,15 +13,15 @@ from pipeline.config import Params
 
 from .conftest import REPO
 
-FAMILIES = ("compress", "predict", "saliency", "robustness", "representations")  # stages/<family>/dvc.yaml
-FILES = {"": REPO / "dvc.yaml"} | {family: REPO / "stages" / family / "dvc.yaml" for family in FAMILIES}
+FAMILIES = ("compress", "predict", "saliency", "robustness", "representations")  # families/<family>/dvc.yaml
+FILES = {"": REPO / "dvc.yaml"} | {family: REPO / "families" / family / "dvc.yaml" for family in FAMILIES}
 LOADED = {key: yaml.safe_load(path.read_text()) for key, path in FILES.items()}
 DVC = LOADED[""] | {"stages": {name: s for raw in LOADED.values() for name, s in raw["stages"].items()}}
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 
 
 def stage_bodies() -> dict[str, dict[str, Any]]:
-    return {name: stage.get("do", stage) for name, stage in DVC["stages"].items()}
+    return dict(DVC["stages"])
 
 
 def test_every_dvc_yaml_is_known() -> None:
@@ -35,7 +35,7 @@ def test_each_family_file_holds_its_stage_and_works_from_the_root() -> None:
         raw = LOADED[family]
         assert list(raw["stages"]) == [family] and raw["vars"] == ["../../params.yaml"]
         stage = raw["stages"][family]
-        assert stage.get("wdir", stage.get("do", {}).get("wdir")) == "../.."
+        assert stage["wdir"] == "../.."
     assert not set(FAMILIES) & set(LOADED[""]["stages"])
 
 
@@ -57,7 +57,7 @@ def test_every_declared_param_exists() -> None:
         for key in body.get("params", []):
             assert isinstance(key, str), f"stage {name}: params must name keys of params.yaml"
             for config in PARAMS["compress"]["configs"]:
-                lookup(PARAMS, key.replace("${item.config}", config).replace("${key}", config))
+                lookup(PARAMS, key.replace("${item.config}", config))
 
 
 def test_per_config_stages_declare_only_their_own_config() -> None:
@@ -67,8 +67,8 @@ def test_per_config_stages_declare_only_their_own_config() -> None:
     assert compress["params"] == ["compress.configs.${item.config}", "runtime"]
     for family in FAMILIES[1:]:
         stage = DVC["stages"][family]
-        assert stage["foreach"] == "${compress.configs}", family
-        assert not any(p.startswith("compress") for p in stage["do"]["params"]), family
+        assert stage["matrix"] == {"config": "${compress.configs}"}, family
+        assert not any(p.startswith("compress") for p in stage["params"]), family
 
 
 def test_every_stage_has_a_thin_entry_point_of_its_name() -> None:
@@ -86,8 +86,13 @@ def test_declared_deps_exist() -> None:
                 assert (REPO / dep).exists(), f"stage {name}: dep {dep} does not exist"
 
 
-def test_foreach_iterates_over_population_seeds() -> None:
-    assert DVC["stages"]["train"]["foreach"] == "${population.seeds}"
+def test_every_templated_stage_names_its_variables_alike() -> None:
+    """One vocabulary in every DVC file: a matrix over ``config`` (the compress configs) and/or ``seed``
+    (the population's seeds), used as ``${item.config}`` and ``${item.seed}``; no foreach, no ``${key}``."""
+    assert DVC["stages"]["train"]["matrix"] == {"seed": "${population.seeds}"}
+    for path in FILES.values():
+        text = path.read_text()
+        assert "foreach" not in text and "${key}" not in text and "${item}" not in text, path
 
 
 def test_metrics_file_is_declared_top_level_and_by_its_stage() -> None:
@@ -110,7 +115,7 @@ def test_paths_live_in_dvc_yaml_not_in_params() -> None:
     walk("", PARAMS)
     pathy = [k for k, v in flat if isinstance(v, str) and "/" in v]
     assert pathy == []
-    assert Path("data/raw").as_posix() in DVC["stages"]["download"]["cmd"]
+    assert Path("data/raw").as_posix() in DVC["stages"]["prepare"]["cmd"]
 
 
 def test_no_params_value_reaches_a_shell_command() -> None:
@@ -129,12 +134,10 @@ def test_every_stage_runs_after_validate_and_nothing_is_left_uncached() -> None:
     """validate checks the whole params.yaml before DVC removes any other stage's outputs; every output
     is cached, so a failed stage can put back what DVC removed (pipeline/io/dvc_cache.py)."""
     bodies = stage_bodies()
-    assert bodies["validate"]["deps"][0] == "params.yaml" and outs_of(bodies["validate"]) == [
-        "data/validated"
-    ]
+    assert bodies["validate"]["deps"][0] == "params.yaml" and outs_of(bodies["validate"]) == ["data/validate"]
     for name, body in bodies.items():
         if name != "validate":
-            assert "data/validated" in body["deps"], name
+            assert "data/validate" in body["deps"], name
         entries = [*body.get("outs", []), *body.get("metrics", []), *body.get("plots", [])]
         for entry in entries:
             assert not isinstance(entry, dict) or next(iter(entry.values())).get("cache", True), (name, entry)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_output_is_there_and_consistent(study: Path) -> None:
-    prepared = load_prepared(study / "data/prepared")
+    prepared = load_prepared(study / "data/prepare")
     assert (len(prepared.train), len(prepared.val), len(prepared.test)) == (448, 64, 256)
     for seed in (0, 1):
         state, meta = load_checkpoint(study / f"data/train/seed_{seed}/model.safetensors")
@@ -145,7 +145,7 @@ def test_push_clone_pull_gives_a_clean_status(study: Path, tmp_path: Path) -> No
 def test_forced_rerun_gives_byte_identical_checkpoints(study: Path) -> None:
     before = lock_hashes(study)
     stages = ("train@1", "compress@magnitude_50-1", "compress@int8_static-1")
-    targets = [s if s.startswith("train") else f"stages/compress/dvc.yaml:{s}" for s in stages]
+    targets = [s if s.startswith("train") else f"families/compress/dvc.yaml:{s}" for s in stages]
     out = sh(study, "dvc", "repro", "-f", "-s", *targets)
     assert ran(out) == set(stages)
     assert lock_hashes(study) == before
@@ -174,13 +174,13 @@ def test_changing_a_config_reruns_only_its_stages(study: Path) -> None:
 
 def test_changing_the_corruptions_reruns_only_the_views_their_predictions_and_robustness(study: Path) -> None:
     def change(raw: dict[str, Any]) -> None:
-        raw["robustness"]["severities"] = [2]
+        raw["corrupt"]["severities"] = [2]
 
     edit_params(study, change)
     out = sh(study, "dvc", "repro")
     again = {f"{stage}@{c}" for stage in ("predict", "robustness") for c in CONFIGS}
     assert ran(out) == {"corrupt"} | again | FAN_IN
-    assert {p.name for p in (study / "data/corrupted").iterdir()} == {
+    assert {p.name for p in (study / "data/corrupt").iterdir()} == {
         "index.npy",
         "views.json",
         "gaussian_noise-2.npy",

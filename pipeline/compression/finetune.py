@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from pipeline.compression.pruning import GradualPruner, MaskKeeper
-from pipeline.config import PruneSpec, TrainConfig
+from pipeline.config import PruneSpec, TrainParams
 from pipeline.progress import progress
 from pipeline.training.loop import TrainData, batch_indices, train_step
 from pipeline.training.optim import Optimizer
@@ -34,7 +34,7 @@ def finetune_steps(spec: PruneSpec, n_train: int, batch_size: int) -> int:
 def finetune(
     model: nn.Module,
     data: TrainData,
-    train_cfg: TrainConfig,
+    train_cfg: TrainParams,
     spec: PruneSpec,
     seed: int,
     hook: MaskKeeper,

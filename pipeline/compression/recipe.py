@@ -14,7 +14,7 @@ from torch import nn
 
 from pipeline.compression import pruning, size
 from pipeline.compression.finetune import finetune, finetune_steps
-from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainConfig
+from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainParams
 from pipeline.training.loop import TrainData
 from pipeline.training.resume import Resume
 
@@ -25,7 +25,7 @@ def prune_member(
     model: nn.Module,
     spec: PruneSpec,
     data: TrainData,
-    train_cfg: TrainConfig,
+    train_cfg: TrainParams,
     seed: int,
     resume: Resume | None = None,
 ) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def compress_member(
     model: nn.Module,
     cfg: CompressionConfig,
     data: TrainData,
-    train_cfg: TrainConfig,
+    train_cfg: TrainParams,
     seed: int,
     resume: Resume | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:

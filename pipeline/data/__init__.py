@@ -1,6 +1,6 @@
 """Datasets: one loader module per dataset (``fashion_mnist``, ``cifar10``, ...) on the shared ``base``.
 
-The registry (``data.dataset`` name -> loader) is :mod:`pipeline.data.registry`.  Only its names are kept
+The registry (``prepare.dataset`` name -> loader) is :mod:`pipeline.data.registry`.  Only its names are kept
 here, free of imports, so that validating params.yaml makes no stage depend on every loader.
 """
 

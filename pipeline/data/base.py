@@ -18,7 +18,7 @@ from pipeline.errors import DatasetCorrupt, DatasetUnavailable  # noqa: F401 (re
 from pipeline.progress import progress
 
 if TYPE_CHECKING:
-    from pipeline.config import DataConfig
+    from pipeline.config import PrepareParams
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class RawDataset:
 CHUNK = 512  # images decoded at once: memory holds the output plus one chunk of originals, never them all
 
 # A loader reads (or downloads into) ``root`` and returns the raw dataset.
-Loader = Callable[[Path, "DataConfig"], RawDataset]
+Loader = Callable[[Path, "PrepareParams"], RawDataset]
 
 
 def check_split(split: Split, num_classes: int, where: str) -> None:

@@ -4,9 +4,10 @@ Read through torchvision.datasets.CelebA (``target_type="attr"``) from ``root/ce
 ``img_align_celeba/*.jpg`` and the text files list_attr_celeba.txt, list_eval_partition.txt,
 identity_CelebA.txt, list_bbox_celeba.txt and list_landmarks_align_celeba.txt.  The official "train"
 (162,770) and "test" (19,962) partitions are used; the official "valid" partition is not (the validation
-split is carved out of train like every other dataset's).  The label is one attribute, ``data.celeba_target``
+split is carved out of train like every other dataset's).  The label is one attribute,
+``prepare.celeba_target``
 (0: absent, 1: present); all 40 are kept as ``Split.attributes``.  Photos are read as RGB and resized
-(shorter side) and center-cropped to ``data.image_size`` (64 when unset).
+(shorter side) and center-cropped to ``prepare.image_size`` (64 when unset).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pipeline.data.base import (
 if TYPE_CHECKING:
     from torchvision.datasets import CelebA
 
-    from pipeline.config import DataConfig
+    from pipeline.config import PrepareParams
 
 DEFAULT_SIZE = 64
 
@@ -79,9 +80,11 @@ ATTRIBUTES = (
 
 
 def target_index(name: str) -> int:
-    """Column of attribute ``name``; ConfigError naming data.celeba_target when it is not one of the 40."""
+    """Column of attribute ``name``; ConfigError naming prepare.celeba_target when it is not one of the 40."""
     if name not in ATTRIBUTES:
-        raise ConfigError(f"data.celeba_target: unknown attribute {name!r}; allowed: {', '.join(ATTRIBUTES)}")
+        raise ConfigError(
+            f"prepare.celeba_target: unknown attribute {name!r}; allowed: {', '.join(ATTRIBUTES)}"
+        )
     return ATTRIBUTES.index(name)
 
 
@@ -97,9 +100,10 @@ def _open(root: Path, split: str, allow_download: bool) -> CelebA:
             f"celeba: no usable copy in {root} (expected {root}/celeba/img_align_celeba/*.jpg and "
             f"{root}/celeba/list_attr_celeba.txt, list_eval_partition.txt, identity_CelebA.txt, "
             "list_bbox_celeba.txt, list_landmarks_align_celeba.txt; "
-            f"data.allow_download is {allow_download}); put the files there or point data.root at them, "
+            f"prepare.allow_download is {allow_download}); put the files there or point prepare.root at "
+            "them, "
             "or run where the network (Google Drive, with gdown installed) is reachable with "
-            f"data.allow_download: true [{reason}]"
+            f"prepare.allow_download: true [{reason}]"
         ) from err
 
 
@@ -114,7 +118,7 @@ def _attributes(ds: CelebA, where: str) -> np.ndarray:
     return attributes.astype(np.uint8)
 
 
-def load(root: Path, cfg: DataConfig) -> RawDataset:
+def load(root: Path, cfg: PrepareParams) -> RawDataset:
     """Read train and test as (N, 3, S, S) uint8 images, (N,) int64 labels (the target attribute) and
     (N, 40) uint8 attributes, index-aligned."""
     column = target_index(cfg.celeba_target)

@@ -2,7 +2,7 @@
 
 Read through torchvision.datasets.CIFAR10 from its python pickles in ``root/cifar-10-batches-py``
 (data_batch_1..5, test_batch, batches.meta), which torchvision checks against their MD5 and downloads
-there when ``data.allow_download`` lets it.
+there when ``prepare.allow_download`` lets it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pipeline.data.base import DatasetUnavailable, RawDataset, Split, check_spli
 if TYPE_CHECKING:
     from torchvision.datasets import CIFAR10
 
-    from pipeline.config import DataConfig
+    from pipeline.config import PrepareParams
 
 FOLDER = "cifar-10-batches-py"
 NATIVE_SIZE = 32
@@ -33,8 +33,9 @@ def _open(root: Path, train: bool, allow_download: bool) -> CIFAR10:
         reason = " ".join(str(err).split())
         raise DatasetUnavailable(
             f"cifar10: no usable copy in {root} (expected {root / FOLDER}/data_batch_1..5, test_batch, "
-            f"batches.meta; data.allow_download is {allow_download}); put the files there or point data.root "
-            f"at them, or run where the network is reachable with data.allow_download: true [{reason}]"
+            f"batches.meta; prepare.allow_download is {allow_download}); put the files there or point "
+            f"prepare.root at them, or run where the network is reachable with prepare.allow_download: true "
+            f"[{reason}]"
         ) from err
 
 
@@ -47,8 +48,8 @@ def _images(data: np.ndarray, size: int | None) -> np.ndarray:
     return pil_to_array([Image.fromarray(image) for image in data], size)
 
 
-def load(root: Path, cfg: DataConfig) -> RawDataset:
-    """Read both splits as (N, 3, 32, 32) uint8 images (S x S with ``data.image_size``), (N,) int64 labels."""
+def load(root: Path, cfg: PrepareParams) -> RawDataset:
+    """Both splits as (N, 3, 32, 32) uint8 images (S x S with ``prepare.image_size``), (N,) int64 labels."""
     splits, classes = {}, []
     for name, train in (("train", True), ("test", False)):
         ds = _open(root, train, cfg.allow_download)

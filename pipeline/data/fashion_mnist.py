@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.data.base import DatasetCorrupt, DatasetUnavailable, RawDataset, Split, check_split
 
 if TYPE_CHECKING:
-    from pipeline.config import DataConfig
+    from pipeline.config import PrepareParams
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -84,7 +84,7 @@ def fetch(root: Path, allow_download: bool) -> str:
     if not allow_download:
         raise DatasetUnavailable(
             f"fashion_mnist: not found in {folder} or {debian_dir}. Install the Debian package "
-            "(apt-get install dataset-fashion-mnist) or set data.allow_download: true where the network "
+            "(apt-get install dataset-fashion-mnist) or set prepare.allow_download: true where the network "
             "is reachable so torchvision downloads it"
         )
     _download(root)
@@ -118,12 +118,12 @@ def read(root: Path, source: str) -> RawDataset:
     )
 
 
-def load(root: Path, cfg: DataConfig) -> RawDataset:
+def load(root: Path, cfg: PrepareParams) -> RawDataset:
     """Fetch, verify and read Fashion-MNIST; ``cfg.image_size`` must be unset or 28."""
     if cfg.image_size not in (None, 28):
         from pipeline.config import ConfigError
 
-        raise ConfigError(f"data.image_size: fashion_mnist is 28x28; use null or 28, got {cfg.image_size}")
+        raise ConfigError(f"prepare.image_size: fashion_mnist is 28x28; use null or 28, got {cfg.image_size}")
     source = fetch(root, cfg.allow_download)
     verify(raw_folder(root))
     return read(root, source)

@@ -3,7 +3,7 @@
 Read through torchvision.datasets.GTSRB from ``root/gtsrb``: training images in
 ``GTSRB/Training/<5-digit class>/*.ppm``, test images in ``GTSRB/Final_Test/Images/*.ppm`` with their labels
 in ``GT-final_test.csv``.  The photos vary in size (15 to 250 px); each is read as RGB and resized (shorter
-side) and center-cropped to ``data.image_size`` (32 when unset).
+side) and center-cropped to ``prepare.image_size`` (32 when unset).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pipeline.data.base import DatasetUnavailable, RawDataset, Split, check_spli
 if TYPE_CHECKING:
     from torchvision.datasets import GTSRB
 
-    from pipeline.config import DataConfig
+    from pipeline.config import PrepareParams
 
 DEFAULT_SIZE = 32
 
@@ -81,8 +81,9 @@ def _open(root: Path, split: str, allow_download: bool) -> GTSRB:
         raise DatasetUnavailable(
             f"gtsrb: no usable copy in {root} (expected {root}/gtsrb/GTSRB/Training/<class>/*.ppm, "
             f"{root}/gtsrb/GTSRB/Final_Test/Images/*.ppm and {root}/gtsrb/GT-final_test.csv; "
-            f"data.allow_download is {allow_download}); put the files there or point data.root at them, "
-            f"or run where the network is reachable with data.allow_download: true [{reason}]"
+            f"prepare.allow_download is {allow_download}); put the files there or point prepare.root at "
+            "them, "
+            f"or run where the network is reachable with prepare.allow_download: true [{reason}]"
         ) from err
 
 
@@ -94,7 +95,7 @@ def _labels(samples: list[tuple[str, int]], split: str) -> np.ndarray:
     return np.asarray([label for _, label in samples], dtype=np.int64)
 
 
-def load(root: Path, cfg: DataConfig) -> RawDataset:
+def load(root: Path, cfg: PrepareParams) -> RawDataset:
     """Read both splits as (N, 3, S, S) uint8 images and (N,) int64 ClassIds in [0, 43)."""
     size = cfg.image_size or DEFAULT_SIZE
     splits = {}

@@ -2,7 +2,7 @@
 
 Read through torchvision.datasets.ImageFolder; ``val`` serves as the test split.  Classes are the sorted
 folder names of ``root/train`` and ``root/val`` must have the same ones.  Images are read as RGB and
-resized (shorter side) and center-cropped to ``data.image_size`` (64 when unset).
+resized (shorter side) and center-cropped to ``prepare.image_size`` (64 when unset).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pipeline.data.base import (
 if TYPE_CHECKING:
     from torchvision.datasets import ImageFolder
 
-    from pipeline.config import DataConfig
+    from pipeline.config import PrepareParams
 
 DEFAULT_SIZE = 64
 
@@ -39,7 +39,7 @@ def _folder(root: Path, split: str) -> ImageFolder:
         reason = " ".join(str(err).split())
         raise DatasetUnavailable(
             f"imagefolder: no usable copy in {root} (expected {root}/train/<class>/<image> and "
-            f"{root}/val/<class>/<image>, ImageNet style); put the files there or point data.root at them "
+            f"{root}/val/<class>/<image>, ImageNet style); put the files there or point prepare.root at them "
             f"(imagefolder has no download) [{reason}]"
         ) from err
 
@@ -53,7 +53,7 @@ def _check_same_classes(root: Path, train: list[str], val: list[str]) -> None:
         )
 
 
-def load(root: Path, cfg: DataConfig) -> RawDataset:
+def load(root: Path, cfg: PrepareParams) -> RawDataset:
     """Read ``root/train`` and ``root/val`` as (N, 3, S, S) uint8 images with (N,) int64 folder labels."""
     size = cfg.image_size or DEFAULT_SIZE
     folders = {"train": _folder(root, "train"), "test": _folder(root, "val")}

@@ -17,7 +17,7 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Prepared:
-    """The dataset every stage after ``download`` reads; ``sha256`` identifies its exact content."""
+    """The dataset every stage after ``prepare`` reads; ``sha256`` identifies its exact content."""
 
     name: str
     class_names: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""Dataset registry: a params name (``data.dataset``) to the loader that reads that dataset's files.
+"""Dataset registry: a params name (``prepare.dataset``) to the loader that reads that dataset's files.
 
 Loaders import torchvision lazily, so looking a name up costs nothing.
 """

@@ -2,7 +2,7 @@
 
 Each class has a smooth random prototype; an example is its class prototype plus per-pixel noise and a
 random brightness offset, so a small CNN separates the classes within one epoch while examples still
-differ.  The same ``data.synthetic`` section always generates the same bytes.
+differ.  The same ``prepare.synthetic`` section always generates the same bytes.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import numpy as np
 from pipeline.data.base import RawDataset, Split
 
 if TYPE_CHECKING:
-    from pipeline.config import DataConfig, SyntheticConfig
+    from pipeline.config import PrepareParams, SyntheticParams
 
 SEED = 20191112  # fixed: the dataset is part of the code, not of an experiment
 
 
-def prototypes(cfg: SyntheticConfig, rng: np.random.Generator) -> np.ndarray:
+def prototypes(cfg: SyntheticParams, rng: np.random.Generator) -> np.ndarray:
     """(K, C, S, S) float prototypes in [0, 255]: coarse random grids upsampled to the image size."""
     coarse = rng.uniform(0, 255, size=(cfg.num_classes, cfg.channels, 4, 4))
     reps = -(-cfg.image_size // 4)  # ceil division
@@ -39,7 +39,7 @@ def sample(protos: np.ndarray, n: int, rng: np.random.Generator) -> Split:
     return Split(images, labels)
 
 
-def generate(cfg: SyntheticConfig) -> RawDataset:
+def generate(cfg: SyntheticParams) -> RawDataset:
     rng = np.random.default_rng(SEED)
     protos = prototypes(cfg, rng)
     train = sample(protos, cfg.train_size, rng)
@@ -48,6 +48,6 @@ def generate(cfg: SyntheticConfig) -> RawDataset:
     return RawDataset("synthetic", names, train, test, source="generated")
 
 
-def load(root: Path, cfg: DataConfig) -> RawDataset:
+def load(root: Path, cfg: PrepareParams) -> RawDataset:
     """Generate the dataset; ``root`` is unused (nothing is read)."""
     return generate(cfg.synthetic)

@@ -30,7 +30,7 @@ def _lock_hashes(root: Path) -> dict[Path, str]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     hashes: dict[Path, str] = {}
-    for lock in [root / "dvc.lock", *sorted(root.glob("stages/*/dvc.lock"))]:
+    for lock in [root / "dvc.lock", *sorted(root.glob("families/*/dvc.lock"))]:
         if not lock.is_file():
             continue
         entries = (yaml.load(lock.read_text(), Loader=loader) or {}).get("stages") or {}

@@ -15,7 +15,7 @@ from pipeline.errors import InputCorrupt
 from pipeline.io.files import atomic_path, file_sha256, read_json, read_npy, write_json
 
 PREPARED_FORMAT = 2  # 2: meta.json has "files", each .npy's SHA-256
-WRITER = "download"  # the stage that writes the prepared dataset
+WRITER = "prepare"  # the stage that writes the prepared dataset
 
 
 def _save_npy(path: Path, array: np.ndarray) -> str:

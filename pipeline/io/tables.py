@@ -31,8 +31,3 @@ def _cell(value: Any) -> Any:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return value
-
-
-def columns_of(rows: Sequence[Mapping[str, Any]], fallback: Sequence[str]) -> list[str]:
-    """The header of ``rows``: the first row's keys, or ``fallback`` for an empty table."""
-    return list(rows[0]) if rows else list(fallback)

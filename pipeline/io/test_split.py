@@ -48,6 +48,6 @@ def load_test_split(folder: Path) -> TestSplit:
     )
     if not shapes_agree:
         raise DatasetCorrupt(
-            f"{folder}: the test split's images, labels and attributes do not line up; rerun download"
+            f"{folder}: the test split's images, labels and attributes do not line up; rerun prepare"
         )
     return split

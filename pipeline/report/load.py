@@ -130,7 +130,7 @@ def study_of(params: Params) -> Study:
     configs = params.compress.configs
     names = (DENSE, *(name for name in configs if name != DENSE))
     return Study(
-        dataset=params.data.dataset,
+        dataset=params.prepare.dataset,
         arch=params.model.arch,
         seeds=tuple(params.population.seeds),
         configs=names,

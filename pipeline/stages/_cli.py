@@ -36,7 +36,7 @@ def add_member_args(p: argparse.ArgumentParser, *, config: bool = False, seed: b
 
 def _dvc_item() -> str:
     """The item of the DVC stage running this process: ``0`` of ``train@0``, ``dense-0`` of
-    ``stages/compress/dvc.yaml:compress@dense-0``; a ConfigError when not run by DVC."""
+    ``families/compress/dvc.yaml:compress@dense-0``; a ConfigError when not run by DVC."""
     stage = os.environ.get("DVC_STAGE", "")
     _, sep, name = stage.partition("dvc.yaml:")
     _, at, item = (name if sep else stage).partition("@")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import RobustnessConfig, load_params
+from pipeline.config import CorruptParams, load_params
 from pipeline.io.prepared import load_prepared
 from pipeline.io.views import write_views
 from pipeline.robustness import corrupted_views, view_name
@@ -29,7 +29,7 @@ from pipeline.stages._cli import parser, run
 log = logging.getLogger("pipeline.corrupt")
 
 
-def corrupted_images(images: Any, cfg: RobustnessConfig) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def corrupted_images(images: Any, cfg: CorruptParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(test-split indices of the sample, view name -> uint8 images) of every corrupted view of the study;
     ``images`` is the uint8 (N, C, H, W) test split as a torch tensor."""
     import torch
@@ -38,7 +38,7 @@ def corrupted_images(images: Any, cfg: RobustnessConfig) -> tuple[np.ndarray, di
     from pipeline.robustness.corruptions import corrupt
     from pipeline.sampling import sample_indices
 
-    index = sample_indices(images.shape[0], cfg.sample_size, cfg.seed, "robustness.sample_size")
+    index = sample_indices(images.shape[0], cfg.sample_size, cfg.seed, "corrupt.sample_size")
     clean = images[torch.from_numpy(index)].float().div_(255.0)
     views = {}
     wanted = corrupted_views(cfg.corruptions, cfg.severities)
@@ -55,14 +55,14 @@ def main(args: argparse.Namespace) -> None:
 
     data = load_prepared(Path(args.data))
     start = time.perf_counter()
-    index, views = corrupted_images(torch.from_numpy(data.test.images), params.robustness)
-    cfg = params.robustness
+    index, views = corrupted_images(torch.from_numpy(data.test.images), params.corrupt)
+    cfg = params.corrupt
     write_views(Path(args.out), index, views, {"sample_size": cfg.sample_size, "seed": cfg.seed})
     log.info(
         "%d corrupted views of %d test images (seed %d), %.1f s",
         len(views),
         index.size,
-        params.robustness.seed,
+        params.corrupt.seed,
         time.perf_counter() - start,
     )
 

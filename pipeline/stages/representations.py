@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.config import ConfigError, RepresentationsConfig, config_of, load_params
+from pipeline.config import ConfigError, RepresentationsParams, config_of, load_params
 from pipeline.representations.similarity import Summary, compare, summarize
 from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 
@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> None:
     )
 
 
-def _sample(test_images: np.ndarray, cfg: RepresentationsConfig) -> torch.Tensor:
+def _sample(test_images: np.ndarray, cfg: RepresentationsParams) -> torch.Tensor:
     """(n, C, H, W) floats in [0, 1]: the fixed seeded sample of the test images."""
     import torch
 
@@ -221,7 +221,7 @@ def _summary(
 
 
 def _activation_max(
-    dense: nn.Module, member: nn.Module, cfg: RepresentationsConfig, seed: int, image_shape: tuple[int, ...]
+    dense: nn.Module, member: nn.Module, cfg: RepresentationsParams, seed: int, image_shape: tuple[int, ...]
 ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray]]:
     """Images maximizing units 0..units-1 of each member's last conv layer, from the same seeded noise,
     and every image's final activation on its own member and on the other one."""

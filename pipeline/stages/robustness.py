@@ -102,7 +102,7 @@ def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
     resolve_member(args, fill=("out",))
     config_of(params, args.config)
-    cfg = params.robustness
+    cfg = params.corrupt
     test = load_test_split(Path(args.data))
     k, names, seeds = test.num_classes, test.class_names, params.population.seeds
 

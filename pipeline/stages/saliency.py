@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.config import ConfigError, SaliencyConfig, config_of, load_params
+from pipeline.config import ConfigError, SaliencyParams, config_of, load_params
 from pipeline.io.files import atomic_path, write_json
 from pipeline.io.folders import replaced_folder
 from pipeline.io.prepared import load_prepared
@@ -103,7 +103,7 @@ def member_maps(
     seeds: Sequence[int],
     images: torch.Tensor,
     targets: torch.Tensor,
-    cfg: SaliencyConfig,
+    cfg: SaliencyParams,
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], bool]:
     """Maps (N, H, W) of every seed's dense and compressed member for ``images`` and ``targets``, and
     whether any compressed member's gradients pass a straight-through estimator."""

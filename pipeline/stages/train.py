@@ -33,7 +33,7 @@ def checkpoint_metadata(params: Params, seed: int, data: Any, history: list[Any]
         "dataset": data.name,
         "dataset_sha256": data.sha256,
         "config": {
-            "data": to_dict(params.data),
+            "prepare": to_dict(params.prepare),
             "model": to_dict(params.model),
             "train": to_dict(params.train),
             "runtime": to_dict(params.runtime),
@@ -56,7 +56,7 @@ def resume_file(params: Params, seed: int, dataset_sha256: str, checkpoint: Path
     loaded code (so call it once the model is built: its modules are loaded)."""
     from pipeline.io.resume import ResumeFile, inputs_key
 
-    sections = {name: to_dict(getattr(params, name)) for name in ("data", "model", "train", "runtime")}
+    sections = {name: to_dict(getattr(params, name)) for name in ("prepare", "model", "train", "runtime")}
     inputs = {"stage": "train", "seed": seed, "params": sections, "dataset_sha256": dataset_sha256}
     return ResumeFile(checkpoint, inputs_key(inputs))
 

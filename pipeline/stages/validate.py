@@ -3,7 +3,7 @@
 Every other stage depends on this stage's output, so ``dvc repro`` and ``dvc exp run -S`` run it first,
 and a bad value (an unknown section, a duplicate key, a wrong type, an out-of-range number, a config name
 that is not a safe path component) stops the pipeline with one line naming the key, before DVC has removed
-any other stage's outputs. The output, ``data/validated``, holds the same bytes whatever params.yaml says,
+any other stage's outputs. The output, ``data/validate``, holds the same bytes whatever params.yaml says,
 so a valid change to params.yaml reruns only the stages whose params changed.
 """
 

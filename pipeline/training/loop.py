@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.config import TrainConfig
+from pipeline.config import TrainParams
 from pipeline.data.prepare import Prepared
 from pipeline.progress import progress
 from pipeline.training.optim import Optimizer
@@ -122,7 +122,7 @@ def train_step(
     model: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
-    cfg: TrainConfig,
+    cfg: TrainParams,
     optimizer: Optimizer,
     generator: torch.Generator,
 ) -> tuple[torch.Tensor, int]:
@@ -141,7 +141,7 @@ def train_step(
 def train_epoch(
     model: nn.Module,
     data: TrainData,
-    cfg: TrainConfig,
+    cfg: TrainParams,
     optimizer: Optimizer,
     generator: torch.Generator,
     desc: str,
@@ -164,7 +164,7 @@ def train_epoch(
 def train_member(
     model: nn.Module,
     data: TrainData,
-    cfg: TrainConfig,
+    cfg: TrainParams,
     seed: int,
     on_epoch: Callable[[EpochRecord], None] = lambda record: None,
     resume: Resume | None = None,

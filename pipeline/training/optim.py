@@ -18,7 +18,7 @@ from torch import nn
 from torch.optim.adamw import adamw
 from torch.optim.sgd import sgd
 
-from pipeline.config import ConfigError, TrainConfig
+from pipeline.config import ConfigError, TrainParams
 
 # OneCycleLR's defaults (torch.optim.lr_scheduler.OneCycleLR), kept as the project's onecycle schedule.
 ONECYCLE_DIV_FACTOR = 25.0
@@ -71,7 +71,7 @@ def cosine(lr: float, steps: int) -> list[float]:
     return values
 
 
-def schedule(cfg: TrainConfig, steps: int) -> list[tuple[float, float]]:
+def schedule(cfg: TrainParams, steps: int) -> list[tuple[float, float]]:
     """(learning rate, momentum or AdamW beta1) of each of ``steps`` optimizer steps under ``cfg.schedule``;
     only ``onecycle`` moves the momentum, the others keep ``cfg.momentum``."""
     if cfg.schedule == "onecycle":
@@ -88,7 +88,7 @@ class Optimizer:
     ``lr`` is the learning rate the next step will use.
     """
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig, steps: int) -> None:
+    def __init__(self, model: nn.Module, cfg: TrainParams, steps: int) -> None:
         self.params: list[torch.Tensor] = [p for p in model.parameters() if p.requires_grad]
         self.kind = cfg.optimizer
         self.weight_decay = cfg.weight_decay

@@ -1,15 +1,29 @@
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.compression.backend import backend_int8_static, prediction_agreement
 from pipeline.compression.quantization import quantize
-from pipeline.config import QuantSpec, SyntheticConfig
+from pipeline.config import QuantSpec, SyntheticParams
 from pipeline.data.synthetic import generate
 from pipeline.models.member import Member, new_member
+
+# The agreement check is a script's (scripts/check_int8_backend.py), not the pipeline's: load it from there.
+_SPEC = importlib.util.spec_from_file_location(
+    "int8_backend", Path(__file__).parents[2] / "scripts" / "int8_backend.py"
+)
+assert _SPEC is not None and _SPEC.loader is not None
+int8_backend = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(int8_backend)
+backend_int8_static, prediction_agreement = (
+    int8_backend.backend_int8_static,
+    int8_backend.prediction_agreement,
+)
 
 pytestmark = pytest.mark.skipif(
     "x86" not in torch.backends.quantized.supported_engines, reason="needs PyTorch's x86 quantized engine"
@@ -19,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def trained() -> tuple[Member, torch.Tensor, torch.Tensor]:
     """(small_cnn trained for a few steps on synthetic 16x16 data, calibration images, test images)."""
-    raw = generate(SyntheticConfig(num_classes=4, image_size=16, train_size=512, test_size=400))
+    raw = generate(SyntheticParams(num_classes=4, image_size=16, train_size=512, test_size=400))
     train = torch.as_tensor(raw.train.images)  # (512, 1, 16, 16) uint8
     labels = torch.as_tensor(raw.train.labels).long()
     torch.manual_seed(0)

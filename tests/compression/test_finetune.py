@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from pipeline.compression.recipe import prune_member
-from pipeline.config import PruneSpec, TrainConfig
+from pipeline.config import PruneSpec, TrainParams
 from pipeline.data.prepare import Prepared
 from pipeline.io.resume import ResumeFile
 from pipeline.models.member import new_member
 from pipeline.training.loop import TrainData
 from pipeline.training.resume import EpochState, Resume, resume_with
 
-TRAIN = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256)
+TRAIN = TrainParams(epochs=1, batch_size=64, eval_batch_size=256)
 KEY = hashlib.sha256(b"test").hexdigest()
 
 

@@ -12,13 +12,13 @@ from pipeline.compression.finetune import finetune, finetune_steps
 from pipeline.compression.members import load_member
 from pipeline.compression.pruning import MaskKeeper, compute_masks, prunable
 from pipeline.compression.recipe import calibration_images, compress_member
-from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainConfig, to_dict
+from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainParams, to_dict
 from pipeline.data.prepare import Prepared
 from pipeline.io.checkpoints import save_checkpoint
 from pipeline.models.member import new_member
 from pipeline.training.loop import TrainData, evaluate
 
-TRAIN = TrainConfig(epochs=1, batch_size=64, eval_batch_size=256)
+TRAIN = TrainParams(epochs=1, batch_size=64, eval_batch_size=256)
 
 
 @pytest.fixture(scope="module")

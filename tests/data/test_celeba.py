@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.config import ConfigError, DataConfig
+from pipeline.config import ConfigError, PrepareParams
 from pipeline.data import celeba
 from pipeline.data.base import DatasetUnavailable
 
@@ -68,8 +68,8 @@ def no_md5(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def cfg(target: str = "Blond_Hair", image_size: int | None = None) -> DataConfig:
-    return DataConfig(dataset="celeba", allow_download=False, celeba_target=target, image_size=image_size)
+def cfg(target: str = "Blond_Hair", image_size: int | None = None) -> PrepareParams:
+    return PrepareParams(dataset="celeba", allow_download=False, celeba_target=target, image_size=image_size)
 
 
 @pytest.mark.parametrize("target", ["Blond_Hair", "Smiling", "5_o_Clock_Shadow"])
@@ -100,7 +100,7 @@ def test_photos_are_resized_and_keep_their_colour(tmp_path: Path, no_md5: None) 
 
 
 def test_unknown_target_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"data\.celeba_target: unknown attribute 'Blonde'.*Blond_Hair"):
+    with pytest.raises(ConfigError, match=r"prepare\.celeba_target: unknown attribute 'Blonde'.*Blond_Hair"):
         celeba.load(Path("/nonexistent"), cfg("Blonde"))
 
 
@@ -110,4 +110,4 @@ def test_missing_files_name_the_root_and_the_fixes(tmp_path: Path) -> None:
     message = str(info.value)
     assert "\n" not in message and message.startswith("celeba:")
     assert str(tmp_path) in message and "list_attr_celeba.txt" in message
-    assert "data.root" in message and "data.allow_download: true" in message
+    assert "prepare.root" in message and "prepare.allow_download: true" in message

@@ -10,7 +10,7 @@ from urllib.error import URLError
 import numpy as np
 import pytest
 
-from pipeline.config import DataConfig
+from pipeline.config import PrepareParams
 from pipeline.data import cifar10
 from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 
@@ -48,8 +48,8 @@ def no_md5(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def cfg(**overrides: object) -> DataConfig:
-    return DataConfig(dataset="cifar10", allow_download=False, **overrides)  # type: ignore[arg-type]
+def cfg(**overrides: object) -> PrepareParams:
+    return PrepareParams(dataset="cifar10", allow_download=False, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("image_size", [None, 32])
@@ -92,7 +92,7 @@ def test_missing_files_name_the_root_and_the_fixes(tmp_path: Path) -> None:
     message = str(info.value)
     assert "\n" not in message
     assert str(tmp_path) in message and "cifar-10-batches-py" in message
-    assert "data.root" in message and "data.allow_download: true" in message
+    assert "prepare.root" in message and "prepare.allow_download: true" in message
 
 
 def test_failed_download_is_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,5 +102,5 @@ def test_failed_download_is_unavailable(tmp_path: Path, monkeypatch: pytest.Monk
         raise URLError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr(torchvision.datasets.cifar, "download_and_extract_archive", offline)
-    with pytest.raises(DatasetUnavailable, match=r"data\.allow_download is True.*name resolution"):
-        cifar10.load(tmp_path, DataConfig(dataset="cifar10", allow_download=True))
+    with pytest.raises(DatasetUnavailable, match=r"prepare\.allow_download is True.*name resolution"):
+        cifar10.load(tmp_path, PrepareParams(dataset="cifar10", allow_download=True))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.config import DataConfig
+from pipeline.config import PrepareParams
 from pipeline.data import fashion_mnist as fm
 from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 
@@ -45,14 +45,14 @@ def fake_debian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, np
 
 
 def test_reads_debian_files_through_torchvision(tmp_path: Path, fake_debian: dict[str, np.ndarray]) -> None:
-    data = fm.load(tmp_path / "raw", DataConfig(allow_download=False))
+    data = fm.load(tmp_path / "raw", PrepareParams(allow_download=False))
     assert data.train.images.shape == (N_TRAIN, 1, 28, 28) and data.train.images.dtype == np.uint8
     np.testing.assert_array_equal(data.train.images[:, 0], fake_debian["train-images-idx3-ubyte"])
     assert data.test.labels.tolist() == [9, 0, 3, 3]
     assert data.class_names[0] == "T-shirt/top" and len(data.class_names) == 10
     assert data.source == str(fm.DEBIAN_DIR)
     # Second call: the decompressed copy is found and used.
-    assert fm.load(tmp_path / "raw", DataConfig(allow_download=False)).source.endswith("FashionMNIST/raw")
+    assert fm.load(tmp_path / "raw", PrepareParams(allow_download=False)).source.endswith("FashionMNIST/raw")
 
 
 def test_checksum_mismatch_is_reported(
@@ -60,13 +60,13 @@ def test_checksum_mismatch_is_reported(
 ) -> None:
     monkeypatch.setitem(fm.SHA256, "t10k-labels-idx1-ubyte", "0" * 64)
     with pytest.raises(DatasetCorrupt, match="t10k-labels-idx1-ubyte has SHA-256"):
-        fm.load(tmp_path / "raw", DataConfig(allow_download=False))
+        fm.load(tmp_path / "raw", PrepareParams(allow_download=False))
 
 
 def test_missing_everywhere_names_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fm, "DEBIAN_DIR", tmp_path / "nowhere")
     with pytest.raises(DatasetUnavailable) as info:
-        fm.load(tmp_path / "raw", DataConfig(allow_download=False))
+        fm.load(tmp_path / "raw", PrepareParams(allow_download=False))
     message = str(info.value)
     assert "apt-get install dataset-fashion-mnist" in message and "allow_download" in message
 
@@ -82,7 +82,7 @@ def test_failed_download_names_both_ways(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(
         DatasetUnavailable, match=r"download failed .*network unreachable.*dataset-fashion-mnist"
     ):
-        fm.load(tmp_path / "raw", DataConfig(allow_download=True))
+        fm.load(tmp_path / "raw", PrepareParams(allow_download=True))
 
 
 def test_real_checksums_are_pinned() -> None:

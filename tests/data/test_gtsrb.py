@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.config import DataConfig
+from pipeline.config import PrepareParams
 from pipeline.data import gtsrb
 from pipeline.data.base import DatasetUnavailable
 
@@ -40,8 +40,8 @@ def write_fake_gtsrb(root: Path) -> None:
     (base / "GT-final_test.csv").write_text("\n".join(rows) + "\n")
 
 
-def cfg(image_size: int | None = None) -> DataConfig:
-    return DataConfig(dataset="gtsrb", allow_download=False, image_size=image_size)
+def cfg(image_size: int | None = None) -> PrepareParams:
+    return PrepareParams(dataset="gtsrb", allow_download=False, image_size=image_size)
 
 
 def _colours(images: np.ndarray) -> list[tuple[int, ...]]:
@@ -77,4 +77,4 @@ def test_missing_files_name_the_root_and_the_fixes(tmp_path: Path) -> None:
     message = str(info.value)
     assert "\n" not in message and message.startswith("gtsrb:")
     assert str(tmp_path) in message and "GT-final_test.csv" in message
-    assert "data.root" in message and "data.allow_download: true" in message
+    assert "prepare.root" in message and "prepare.allow_download: true" in message

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.config import DataConfig
+from pipeline.config import PrepareParams
 from pipeline.data import imagefolder
 from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 
@@ -29,8 +29,8 @@ def write_fake_folder(root: Path, val_classes: tuple[str, ...] = ("cat", "dog"))
         _save(root / "val" / name / "d.jpg", Image.new("RGB", (33, 33), BLUE))
 
 
-def cfg(image_size: int | None = None) -> DataConfig:
-    return DataConfig(dataset="imagefolder", allow_download=False, image_size=image_size)
+def cfg(image_size: int | None = None) -> PrepareParams:
+    return PrepareParams(dataset="imagefolder", allow_download=False, image_size=image_size)
 
 
 def test_reads_sorted_classes_as_rgb(tmp_path: Path) -> None:
@@ -71,4 +71,4 @@ def test_missing_folders_name_the_root(tmp_path: Path) -> None:
         imagefolder.load(tmp_path, cfg())
     message = str(info.value)
     assert "\n" not in message and message.startswith("imagefolder:")
-    assert f"{tmp_path}/train/<class>/<image>" in message and "data.root" in message
+    assert f"{tmp_path}/train/<class>/<image>" in message and "prepare.root" in message

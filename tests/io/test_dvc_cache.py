@@ -26,11 +26,11 @@ def sh(cwd: Path, *argv: str) -> None:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two stages: ``one`` writes a file, ``many`` a folder (in a family dvc.yaml with wdir ../..)."""
     root = tmp_path_factory.mktemp("repo")
-    (root / "stages/many").mkdir(parents=True)
+    (root / "families/many").mkdir(parents=True)
     (root / "dvc.yaml").write_text(
         "stages:\n  one:\n    cmd: mkdir -p out && echo first > out/one.txt\n    outs:\n      - out/one.txt\n"
     )
-    (root / "stages/many/dvc.yaml").write_text(
+    (root / "families/many/dvc.yaml").write_text(
         "stages:\n  many:\n    wdir: ../..\n"
         "    cmd: mkdir -p out/many/sub && echo a > out/many/a && echo b > out/many/sub/b\n"
         "    outs:\n      - out/many\n"
@@ -50,7 +50,7 @@ def test_a_removed_file_output_is_restored(repo: Path) -> None:
 
 def test_a_removed_folder_output_of_a_family_file_is_restored(repo: Path) -> None:
     shutil.rmtree(repo / "out/many")
-    assert restore_removed_outputs("stages/many/dvc.yaml:many", repo) == [repo / "out/many"]
+    assert restore_removed_outputs("families/many/dvc.yaml:many", repo) == [repo / "out/many"]
     assert (repo / "out/many/a").read_text() == "a\n" and (repo / "out/many/sub/b").read_text() == "b\n"
 
 

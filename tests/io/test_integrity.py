@@ -161,7 +161,7 @@ def test_a_damaged_prepared_file_is_refused(
 ) -> None:
     save_prepared(tmp_path, tiny_data)
     DAMAGE[damage](tmp_path / file)
-    with raises_naming(tmp_path / file, r"SHA-256 differs .*; run `dvc repro download`"):
+    with raises_naming(tmp_path / file, r"SHA-256 differs .*; run `dvc repro prepare`"):
         load_prepared(tmp_path)
 
 
@@ -192,7 +192,7 @@ def test_meta_json_of_the_old_format_asks_for_download(
     meta = json.loads((tmp_path / "meta.json").read_text())
     del meta["files"]
     (tmp_path / "meta.json").write_text(json.dumps(meta | {"format": 1}))
-    with raises_naming(tmp_path / "meta.json", r"format 1 .*rerun `dvc repro download`"):
+    with raises_naming(tmp_path / "meta.json", r"format 1 .*rerun `dvc repro prepare`"):
         loader(tmp_path)
     truncate(tmp_path / "meta.json")
     with raises_naming(tmp_path / "meta.json", "not readable JSON"):
@@ -202,7 +202,7 @@ def test_meta_json_of_the_old_format_asks_for_download(
 def test_a_missing_prepared_file_names_its_stage(tmp_path: Path, tiny_data: Prepared) -> None:
     save_prepared(tmp_path, tiny_data)
     (tmp_path / "val_images.npy").unlink()
-    with raises_naming(tmp_path / "val_images.npy", "missing; run `dvc repro download`"):
+    with raises_naming(tmp_path / "val_images.npy", "missing; run `dvc repro prepare`"):
         load_prepared(tmp_path)
 
 

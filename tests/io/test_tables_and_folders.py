@@ -87,7 +87,7 @@ def test_test_split_reads_labels_and_maps_images(tmp_path: Path, tiny_data: Prep
 
 
 def test_missing_prepared_data_names_the_folder_and_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(DatasetUnavailable, match=r"no prepared dataset.*dvc repro download"):
+    with pytest.raises(DatasetUnavailable, match=r"no prepared dataset.*dvc repro prepare"):
         load_test_split(tmp_path / "nowhere")
 
 
@@ -97,5 +97,5 @@ def test_misaligned_test_split_is_refused(tmp_path: Path, tiny_data: Prepared) -
     meta = json.loads((tmp_path / "meta.json").read_text())  # recorded as if written so: digests pass
     meta["files"]["test_labels.npy"] = file_sha256(tmp_path / "test_labels.npy")
     (tmp_path / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(DatasetCorrupt, match=r"do not line up; rerun download"):
+    with pytest.raises(DatasetCorrupt, match=r"do not line up; rerun prepare"):
         load_test_split(tmp_path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import CompressConfig, CompressionConfig, ConfigError, PruneSpec, QuantSpec
+from pipeline.config import CompressionConfig, CompressParams, ConfigError, PruneSpec, QuantSpec
 from pipeline.report import load
 
 from ..conftest import tiny_params
@@ -53,7 +53,7 @@ def test_kind_of(config: CompressionConfig, kind: str) -> None:
 def test_study_puts_dense_first_then_the_params_order() -> None:
     configs = {"b": CompressionConfig(prune=PruneSpec()), "dense": CompressionConfig()}
     configs["a"] = CompressionConfig(quantize=QuantSpec())
-    params = dataclasses.replace(tiny_params(), compress=CompressConfig(configs=configs))
+    params = dataclasses.replace(tiny_params(), compress=CompressParams(configs=configs))
     study = load.study_of(params)
     assert study.configs == ("dense", "b", "a") and study.compressed == ("b", "a")
     assert study.dataset == "synthetic" and study.seeds == (0, 1)

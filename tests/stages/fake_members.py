@@ -14,7 +14,7 @@ import torch
 import yaml
 
 from pipeline.compression.quantization import quantize
-from pipeline.config import CompressConfig, CompressionConfig, PopulationConfig, PruneSpec, QuantSpec, to_dict
+from pipeline.config import CompressionConfig, CompressParams, PopulationParams, PruneSpec, QuantSpec, to_dict
 from pipeline.data.prepare import Prepared
 from pipeline.io.checkpoints import save_checkpoint
 from pipeline.io.prepared import save_prepared
@@ -82,8 +82,8 @@ def write_params(path: Path, configs: Mapping[str, Any], seeds: tuple[int, ...],
     """A params file: the tiny study's, with these configs and seeds and the given sections replaced."""
     params = dataclasses.replace(
         tiny_params(),
-        population=PopulationConfig(seeds=seeds),
-        compress=CompressConfig(configs=dict(configs)),
+        population=PopulationParams(seeds=seeds),
+        compress=CompressParams(configs=dict(configs)),
     )
     path.write_text(yaml.safe_dump(to_dict(dataclasses.replace(params, **sections)), sort_keys=False))
     return path

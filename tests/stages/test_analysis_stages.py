@@ -15,13 +15,13 @@ import pytest
 import yaml
 
 from pipeline.config import (
-    CompressConfig,
     CompressionConfig,
-    PieConfig,
-    PopulationConfig,
+    CompressParams,
+    PieParams,
+    PopulationParams,
     PruneSpec,
     QuantSpec,
-    StatsConfig,
+    StatsParams,
     to_dict,
 )
 from pipeline.data.base import Split
@@ -82,16 +82,16 @@ def study(tmp_path: Path) -> dict[str, Any]:
             )
     params = dataclasses.replace(
         tiny_params(),
-        population=PopulationConfig(seeds=SEEDS),
-        compress=CompressConfig(
+        population=PopulationParams(seeds=SEEDS),
+        compress=CompressParams(
             {
                 "dense": CompressionConfig(),
                 "magnitude_50": CompressionConfig(prune=PruneSpec(sparsity=0.5)),
                 "int8_static": CompressionConfig(quantize=QuantSpec()),
             }
         ),
-        stats=StatsConfig(subgroup_attributes=("Male", "Young")),
-        pie=PieConfig(gallery_max=20, gallery_rows=2, gallery_columns=5, gallery_cell=32),
+        stats=StatsParams(subgroup_attributes=("Male", "Young")),
+        pie=PieParams(gallery_max=20, gallery_rows=2, gallery_columns=5, gallery_cell=32),
     )
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))

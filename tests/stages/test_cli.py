@@ -13,7 +13,7 @@ from ..conftest import REPO
 from ..test_config import with_change
 
 STAGES = [
-    *("download", "corrupt", "train", "compress", "predict", "stats", "pie"),
+    *("prepare", "corrupt", "train", "compress", "predict", "stats", "pie"),
     *("saliency", "robustness", "representations", "report"),
 ]
 
@@ -25,7 +25,7 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
     params.write_text(yaml.safe_dump(with_change("train", "epochs", -3)))
     out = tmp_path / "out"
     args = {
-        "download": ["--raw", str(tmp_path / "raw"), "--out", str(out)],
+        "prepare": ["--raw", str(tmp_path / "raw"), "--out", str(out)],
         "corrupt": ["--data", str(tmp_path / "none"), "--out", str(out)],
         "train": [
             "--seed",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.config import ConfigError, RobustnessConfig
+from pipeline.config import ConfigError, CorruptParams
 from pipeline.io.views import read_views, write_views
 from pipeline.robustness.corruptions import corrupt
 from pipeline.stages.corrupt import corrupted_images
@@ -19,7 +19,7 @@ def images(n: int = 30) -> torch.Tensor:
 
 
 def test_views_sample_and_corrupt_like_the_suite() -> None:
-    cfg = RobustnessConfig(corruptions=("rotate", "gaussian_noise"), severities=(3, 1), sample_size=8, seed=4)
+    cfg = CorruptParams(corruptions=("rotate", "gaussian_noise"), severities=(3, 1), sample_size=8, seed=4)
     x = images()
     index, views = corrupted_images(x, cfg)
     assert list(views) == ["gaussian_noise-1", "gaussian_noise-3", "rotate-1", "rotate-3"]
@@ -32,20 +32,20 @@ def test_views_sample_and_corrupt_like_the_suite() -> None:
 
 
 def test_views_are_deterministic_and_sample_zero_means_all() -> None:
-    cfg = RobustnessConfig(corruptions=("shot_noise",), severities=(5,), sample_size=0)
+    cfg = CorruptParams(corruptions=("shot_noise",), severities=(5,), sample_size=0)
     (index_a, a), (_, b) = corrupted_images(images(), cfg), corrupted_images(images(), cfg)
     assert np.array_equal(index_a, np.arange(30))
     assert np.array_equal(a["shot_noise-5"], b["shot_noise-5"])
 
 
 def test_a_sample_larger_than_the_test_split_is_refused() -> None:
-    cfg = RobustnessConfig(corruptions=("rotate",), severities=(1,), sample_size=31)
-    with pytest.raises(ConfigError, match=r"^robustness\.sample_size: 31 is more than the 30 test images"):
+    cfg = CorruptParams(corruptions=("rotate",), severities=(1,), sample_size=31)
+    with pytest.raises(ConfigError, match=r"^corrupt\.sample_size: 31 is more than the 30 test images"):
         corrupted_images(images(), cfg)
 
 
 def test_views_round_trip_through_the_folder(tmp_path: Path) -> None:
-    cfg = RobustnessConfig(corruptions=("jpeg", "contrast"), severities=(2,), sample_size=5, seed=1)
+    cfg = CorruptParams(corruptions=("jpeg", "contrast"), severities=(2,), sample_size=5, seed=1)
     index, views = corrupted_images(images(), cfg)
     write_views(tmp_path / "views", index, views, {"seed": 1})
     back_index, back = read_views(tmp_path / "views")
@@ -55,7 +55,7 @@ def test_views_round_trip_through_the_folder(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_keeps_the_previous_views(tmp_path: Path) -> None:
-    cfg = RobustnessConfig(corruptions=("rotate",), severities=(1,), sample_size=0)
+    cfg = CorruptParams(corruptions=("rotate",), severities=(1,), sample_size=0)
     index, views = corrupted_images(images(), cfg)
     write_views(tmp_path / "views", index, views, {})
     before = {p.name: p.read_bytes() for p in (tmp_path / "views").iterdir()}

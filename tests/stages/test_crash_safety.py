@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import CompressionConfig, Params, PruneSpec, SyntheticConfig, to_dict
+from pipeline.config import CompressionConfig, Params, PruneSpec, SyntheticParams, to_dict
 from pipeline.data.prepare import prepare
 from pipeline.data.synthetic import generate
 from pipeline.io.prepared import save_prepared
@@ -31,22 +31,22 @@ from ..conftest import REPO, tiny_params
 
 ENV = os.environ | {"PYTHONPATH": str(REPO)}
 TRAIN = [
-    *("--seed", "0", "--data", "data/prepared"),
+    *("--seed", "0", "--data", "data/prepare"),
     *("--checkpoint", "data/train/seed_0/model.safetensors", "--history", "reports/training/seed_0.csv"),
     *("--metrics", "data/train/seed_0/metrics.json"),
 ]
-DOWNLOAD = ["--raw", "data/raw", "--out", "data/prepared"]
+PREPARE = ["--raw", "data/raw", "--out", "data/prepare"]
 COMPRESS = [
-    *("--config", "gradual", "--seed", "0", "--data", "data/prepared"),
+    *("--config", "gradual", "--seed", "0", "--data", "data/prepare"),
     *("--dense", "data/train/seed_0/model.safetensors", "--out", "data/compress/gradual/seed_0.safetensors"),
 ]
 
 
 def study_params(train_size: int, epochs: int = 4, lr: float = 0.1) -> Params:
     params = tiny_params()
-    data = dataclasses.replace(params.data, synthetic=SyntheticConfig(train_size=train_size))
+    data = dataclasses.replace(params.prepare, synthetic=SyntheticParams(train_size=train_size))
     return dataclasses.replace(
-        params, data=data, train=dataclasses.replace(params.train, epochs=epochs, lr=lr)
+        params, prepare=data, train=dataclasses.replace(params.train, epochs=epochs, lr=lr)
     )
 
 
@@ -54,9 +54,9 @@ def make_study(root: Path, params: Params, prepared: bool = True) -> Path:
     (root / ".dvc").mkdir(parents=True)
     write_params(root, params)
     if prepared:
-        cfg = params.data
+        cfg = params.prepare
         save_prepared(
-            root / "data" / "prepared", prepare(generate(cfg.synthetic), cfg.val_fraction, cfg.split_seed)
+            root / "data" / "prepare", prepare(generate(cfg.synthetic), cfg.val_fraction, cfg.split_seed)
         )
     return root
 
@@ -119,7 +119,7 @@ def remove_outputs(root: Path) -> None:
 
 
 def assert_no_debris_beside_train_outputs(root: Path) -> None:
-    assert set(os.listdir(root / "data")) <= {"prepared", "train"}
+    assert set(os.listdir(root / "data")) <= {"prepare", "train"}
     if (root / "data" / "train").exists():
         assert set(os.listdir(root / "data" / "train" / "seed_0")) <= {"model.safetensors", "metrics.json"}
     if (root / "reports").exists():
@@ -171,16 +171,16 @@ def test_a_changed_param_never_resumes_stale_state(tmp_path: Path) -> None:
     assert not stale.exists() and not (root / ".scratch").exists()
 
 
-def test_a_killed_download_leaves_the_previous_dataset_or_none_and_reruns_identically(tmp_path: Path) -> None:
+def test_a_killed_prepare_leaves_the_previous_dataset_or_none_and_reruns_identically(tmp_path: Path) -> None:
     root = make_study(tmp_path / "study", study_params(train_size=40_000), prepared=False)
     rng = random.Random(7)
-    out = root / "data" / "prepared"
+    out = root / "data" / "prepare"
 
     def run_until_it_writes() -> tuple[subprocess.Popen[str], float]:
-        """Start download; return it once its folder is being built in the scratch area."""
-        process = start(root, "download", DOWNLOAD)
+        """Start prepare; return it once its folder is being built in the scratch area."""
+        process = start(root, "prepare", PREPARE)
         while process.poll() is None and not list(
-            (root / ".scratch").glob(f"prepared.*-{process.pid}.*.part")
+            (root / ".scratch").glob(f"prepare.*-{process.pid}.*.part")
         ):
             time.sleep(0.001)
         return process, time.monotonic()
@@ -194,12 +194,12 @@ def test_a_killed_download_leaves_the_previous_dataset_or_none_and_reruns_identi
         process, _ = run_until_it_writes()
         time.sleep(rng.uniform(0, writing))
         kill(process)
-        assert set(os.listdir(root / "data")) <= {"prepared", "raw"}  # nothing beside the output
+        assert set(os.listdir(root / "data")) <= {"prepare", "raw"}  # nothing beside the output
         assert not out.exists() or files(out) == expected  # never a partial folder
         for name, data in expected.items():  # the previous outputs of the next trial
             out.mkdir(parents=True, exist_ok=True)
             (out / name).write_bytes(data)
-    finish(start(root, "download", DOWNLOAD))
+    finish(start(root, "prepare", PREPARE))
     assert files(out) == expected
     assert not (root / ".scratch").exists()
 

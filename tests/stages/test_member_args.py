@@ -23,13 +23,13 @@ def args_of(argv: list[str], *, config: bool, seed: bool) -> argparse.Namespace:
     [
         ("train@3", False, True, (None, 3)),
         (
-            "stages/compress/dvc.yaml:compress@magnitude_70+int8_static-12",
+            "families/compress/dvc.yaml:compress@magnitude_70+int8_static-12",
             True,
             True,
             ("magnitude_70+int8_static", 12),
         ),
-        ("stages/predict/dvc.yaml:predict@dense", True, False, ("dense", None)),
-        ("stages/saliency/dvc.yaml:saliency@a_b", True, False, ("a_b", None)),
+        ("families/predict/dvc.yaml:predict@dense", True, False, ("dense", None)),
+        ("families/saliency/dvc.yaml:saliency@a_b", True, False, ("a_b", None)),
     ],
 )
 def test_the_member_comes_from_the_dvc_stage_name(
@@ -48,7 +48,7 @@ def test_the_member_comes_from_the_dvc_stage_name(
 
 
 def test_arguments_win_over_the_stage_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DVC_STAGE", "stages/compress/dvc.yaml:compress@dense-0")
+    monkeypatch.setenv("DVC_STAGE", "families/compress/dvc.yaml:compress@dense-0")
     args = args_of(["--config", "fp16", "--seed", "4", "--out", "{config}/{seed}"], config=True, seed=True)
     resolve_member(args, ("out",))
     assert (args.config, args.seed, args.out) == ("fp16", 4, "fp16/4")

@@ -20,7 +20,7 @@ import yaml
 from pipeline.compression.members import load_member
 from pipeline.config import (
     ConfigError,
-    RepresentationsConfig,
+    RepresentationsParams,
 )
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
@@ -36,7 +36,7 @@ SEEDS = (0, 1, 2)
 SAMPLE = 48
 LAYERS = {"net.features.1.0": 16 * 8 * 8, "net.head.1": 32 * 4 * 4, "net.classifier": 128, "logits": 4}
 CONFIGS = {name: cfg for name, cfg in fake_members.CONFIGS.items() if name != "fp16"}
-REPRESENTATIONS = RepresentationsConfig(sample_size=SAMPLE, units=2, steps=4)
+REPRESENTATIONS = RepresentationsParams(sample_size=SAMPLE, units=2, steps=4)
 SUMMARY_KEYS = ["config", "sample_size", "members", "flatten", "layers", "cka_last", "activation_max"]
 LAYER_KEYS = [
     *("layer", "units", "linear_cka", "debiased_cka", "svcca", "svcca_dims_dense", "svcca_dims_compressed"),
@@ -57,7 +57,7 @@ def study(tmp_path_factory: pytest.TempPathFactory, tiny_data: Prepared) -> Path
     return root
 
 
-def write_params(path: Path, cfg: RepresentationsConfig, seeds: tuple[int, ...] = SEEDS) -> Path:
+def write_params(path: Path, cfg: RepresentationsParams, seeds: tuple[int, ...] = SEEDS) -> Path:
     return fake_members.write_params(path, CONFIGS, seeds, representations=cfg)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, PopulationConfig, RobustnessConfig, to_dict
+from pipeline.config import ConfigError, CorruptParams, PopulationParams, to_dict
 from pipeline.data.base import Split
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
@@ -74,8 +74,8 @@ def study(tmp_path: Path) -> dict[str, Any]:
                 write_predictions(path, columns(ids, labels[ids], pred), np.zeros((ids.size, K)))
     params = dataclasses.replace(
         tiny_params(),
-        population=PopulationConfig(seeds=SEEDS),
-        robustness=RobustnessConfig(corruptions=("rotate", "gaussian_noise"), severities=(5, 1)),
+        population=PopulationParams(seeds=SEEDS),
+        corrupt=CorruptParams(corruptions=("rotate", "gaussian_noise"), severities=(5, 1)),
     )
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))

@@ -15,7 +15,7 @@ import torch
 from pipeline.compression.members import load_member
 from pipeline.config import (
     ConfigError,
-    SaliencyConfig,
+    SaliencyParams,
 )
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
@@ -36,11 +36,11 @@ def study(tmp_path_factory: pytest.TempPathFactory, tiny_data: Prepared) -> Path
     """Prepared data, members of every config and seed, and a params file under one folder."""
     root = tmp_path_factory.mktemp("saliency")
     write_study(root, tiny_data, SEEDS, CONFIGS)
-    write_params(root / "params.yaml", SaliencyConfig(sample_size=SAMPLE, examples=2))
+    write_params(root / "params.yaml", SaliencyParams(sample_size=SAMPLE, examples=2))
     return root
 
 
-def write_params(path: Path, saliency: SaliencyConfig, seeds: tuple[int, ...] = SEEDS) -> Path:
+def write_params(path: Path, saliency: SaliencyParams, seeds: tuple[int, ...] = SEEDS) -> Path:
     return fake_members.write_params(path, CONFIGS, seeds, saliency=saliency)
 
 
@@ -136,7 +136,7 @@ def test_examples_png_and_byte_identical_reruns(study: Path, tmp_path: Path) -> 
 
 
 def test_no_examples_no_png(study: Path, tmp_path: Path) -> None:
-    params = write_params(tmp_path / "params.yaml", SaliencyConfig(sample_size=4, examples=0))
+    params = write_params(tmp_path / "params.yaml", SaliencyParams(sample_size=4, examples=0))
     out = run_stage(study, "magnitude_50", tmp_path / "out", params)
     assert sorted(contents(out)) == ["floor.csv", "per_image.csv", "summary.json"]
 
@@ -144,12 +144,12 @@ def test_no_examples_no_png(study: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("saliency", "message"),
     [
-        (SaliencyConfig(sample_size=257), r"^saliency\.sample_size: 257 is more than the 256 test images"),
-        (SaliencyConfig(sample_size=4, examples=5), r"^saliency\.examples: 5 is more than the 4 sampled"),
+        (SaliencyParams(sample_size=257), r"^saliency\.sample_size: 257 is more than the 256 test images"),
+        (SaliencyParams(sample_size=4, examples=5), r"^saliency\.examples: 5 is more than the 4 sampled"),
     ],
 )
 def test_no_silent_cap_of_the_sample(
-    study: Path, tmp_path: Path, saliency: SaliencyConfig, message: str
+    study: Path, tmp_path: Path, saliency: SaliencyParams, message: str
 ) -> None:
     params = write_params(tmp_path / "params.yaml", saliency)
     with pytest.raises(ConfigError, match=message):
@@ -158,7 +158,7 @@ def test_no_silent_cap_of_the_sample(
 
 
 def test_single_seed_has_no_noise_floor(study: Path, tmp_path: Path) -> None:
-    params = write_params(tmp_path / "params.yaml", SaliencyConfig(sample_size=4, examples=0), seeds=(1,))
+    params = write_params(tmp_path / "params.yaml", SaliencyParams(sample_size=4, examples=0), seeds=(1,))
     out = run_stage(study, "magnitude_50", tmp_path / "out", params)
     text = (out / "summary.json").read_text()
     assert "NaN" not in text

@@ -4,7 +4,7 @@ import dataclasses
 
 import torch
 
-from pipeline.config import TrainConfig
+from pipeline.config import TrainParams
 from pipeline.data.prepare import Prepared
 from pipeline.models.member import new_member
 from pipeline.training.loop import TrainData, augment, batch_indices, evaluate, random_shift, train_member
@@ -39,7 +39,7 @@ def test_augment_is_deterministic_for_a_seed() -> None:
 
 
 def test_training_learns_and_is_deterministic(tiny_data: Prepared) -> None:
-    cfg = TrainConfig(epochs=2, batch_size=64, lr=0.05, augment=("hflip",), eval_batch_size=128)
+    cfg = TrainParams(epochs=2, batch_size=64, lr=0.05, augment=("hflip",), eval_batch_size=128)
     data = as_train_data(tiny_data)
 
     def run() -> tuple[dict[str, torch.Tensor], list[float]]:
@@ -57,7 +57,7 @@ def test_schedules_and_optimizers_run(tiny_data: Prepared) -> None:
     data = as_train_data(tiny_data)
     for optimizer, schedule in (("adamw", "cosine"), ("sgd", "constant")):
         cfg = dataclasses.replace(
-            TrainConfig(epochs=1, batch_size=128, lr=0.01),
+            TrainParams(epochs=1, batch_size=128, lr=0.01),
             optimizer=optimizer,
             schedule=schedule,
             augment=("shift",),

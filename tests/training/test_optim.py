@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from pipeline.config import ConfigError, TrainConfig
+from pipeline.config import ConfigError, TrainParams
 from pipeline.training.optim import Optimizer, cosine, onecycle, schedule
 
 STEPS = 23
@@ -21,7 +21,7 @@ def _net(seed: int = 0) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _torch_reference(model: nn.Module, cfg: TrainConfig, steps: int) -> tuple[torch.optim.Optimizer, object]:
+def _torch_reference(model: nn.Module, cfg: TrainParams, steps: int) -> tuple[torch.optim.Optimizer, object]:
     params = model.parameters()
     optimizer: torch.optim.Optimizer
     if cfg.optimizer == "sgd":
@@ -54,7 +54,7 @@ def _loss(model: nn.Module, step: int) -> torch.Tensor:
 @pytest.mark.parametrize("kind", ["sgd", "adamw"])
 @pytest.mark.parametrize("shape", ["onecycle", "cosine", "constant"])
 def test_updates_equal_torch_optim_bit_for_bit(kind: str, shape: str) -> None:
-    cfg = dataclasses.replace(TrainConfig(), optimizer=kind, schedule=shape, lr=0.05, warmup_fraction=0.3)
+    cfg = dataclasses.replace(TrainParams(), optimizer=kind, schedule=shape, lr=0.05, warmup_fraction=0.3)
     ours, theirs = _net(), _net()
     optimizer = Optimizer(ours, cfg, STEPS)
     reference, sched = _torch_reference(theirs, cfg, STEPS)
@@ -97,7 +97,7 @@ def test_cosine_falls_from_lr_towards_zero() -> None:
 
 
 def test_constant_schedule_keeps_lr_and_momentum() -> None:
-    cfg = dataclasses.replace(TrainConfig(), schedule="constant", lr=0.3, momentum=0.5)
+    cfg = dataclasses.replace(TrainParams(), schedule="constant", lr=0.3, momentum=0.5)
     assert schedule(cfg, 4) == [(0.3, 0.5)] * 4
 
 
@@ -107,7 +107,7 @@ def test_parameters_without_gradient_are_left_alone() -> None:
     assert isinstance(conv, nn.Conv2d) and isinstance(head, nn.Linear)
     conv.weight.requires_grad_(False)
     before = conv.weight.clone()
-    optimizer = Optimizer(model, TrainConfig(), 3)
+    optimizer = Optimizer(model, TrainParams(), 3)
     _loss(model, 0).backward()
     head.bias.grad = None  # a trainable parameter without a gradient this step
     bias = head.bias.clone()
@@ -119,7 +119,7 @@ def test_parameters_without_gradient_are_left_alone() -> None:
 
 def test_stepping_past_the_schedule_is_an_error() -> None:
     model = _net()
-    optimizer = Optimizer(model, TrainConfig(), 1)
+    optimizer = Optimizer(model, TrainParams(), 1)
     _loss(model, 0).backward()
     optimizer.step()
     with pytest.raises(RuntimeError, match="more than its 1 scheduled steps"):
@@ -130,10 +130,10 @@ def test_training_steps_do_not_import_dynamo() -> None:
     """The reason this module exists: torch.optim would import TorchDynamo (1.3 s per stage process)."""
     code = (
         "import sys, torch\n"
-        "from pipeline.config import ConfigError, TrainConfig\n"
+        "from pipeline.config import ConfigError, TrainParams\n"
         "from pipeline.training.optim import Optimizer\n"
         "m = torch.nn.Linear(3, 2)\n"
-        "o = Optimizer(m, TrainConfig(), 2)\n"
+        "o = Optimizer(m, TrainParams(), 2)\n"
         "m(torch.ones(1, 3)).sum().backward()\n"
         "o.step(); o.zero_grad()\n"
         "print('torch._dynamo' in sys.modules)\n"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 
-from pipeline.config import TrainConfig
+from pipeline.config import TrainParams
 from pipeline.data.prepare import Prepared
 from pipeline.io.resume import ResumeFile
 from pipeline.models.member import new_member
@@ -42,7 +42,7 @@ def through_a_file(state: EpochState, tmp_path: Path) -> Resume:
 def test_training_resumed_after_any_epoch_ends_bit_for_bit(
     tiny_data: Prepared, tmp_path: Path, optimizer: str, schedule: str
 ) -> None:
-    cfg = TrainConfig(
+    cfg = TrainParams(
         epochs=3, batch_size=64, lr=0.05, optimizer=optimizer, schedule=schedule, augment=("hflip", "shift")
     )
     data = TrainData.from_prepared(tiny_data)
@@ -65,7 +65,7 @@ def test_states_hold_the_optimizer_the_kind_uses(tiny_data: Prepared) -> None:
     data = TrainData.from_prepared(tiny_data)
     for optimizer, names in (("sgd", {"momentum"}), ("adamw", {"exp_avg", "exp_avg_sq", "step"})):
         states: list[EpochState] = []
-        cfg = TrainConfig(epochs=1, batch_size=64, optimizer=optimizer)
+        cfg = TrainParams(epochs=1, batch_size=64, optimizer=optimizer)
         train_member(member(tiny_data), data, cfg, seed=0, resume=Resume(None, states.append))
         (state,) = states
         kinds = {k.split(".")[1] for k in state.tensors if k.startswith("optimizer.")}

@@ -1,4 +1,4 @@
-"""Stage ``download``: make the dataset available, verify it, write the prepared form (SPEC section 3)."""
+"""Stage ``prepare``: make the dataset available, verify it, write the prepared form (SPEC section 3)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,18 @@ from pipeline.data.registry import get_loader
 from pipeline.io.prepared import save_prepared
 from pipeline.stages._cli import parser, run
 
-log = logging.getLogger("pipeline.download")
+log = logging.getLogger("pipeline.prepare")
 
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    cfg = params.data
+    cfg = params.prepare
     root = Path(cfg.root) if cfg.root is not None else Path(args.raw)
     if cfg.root is not None and not root.is_dir():
         # a typo must not make a new folder that torchvision then fills with a download
-        raise ConfigError(f"data.root: no folder {cfg.root!r}; use null for data/raw, or an existing folder")
+        raise ConfigError(
+            f"prepare.root: no folder {cfg.root!r}; use null for data/raw, or an existing folder"
+        )
     if cfg.root is not None:  # a folder of the user's is only read: a download goes to data/raw alone
         cfg = dataclasses.replace(cfg, allow_download=False)
     start = time.perf_counter()
