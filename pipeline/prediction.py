@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.io.predictions import TOP_K
+from pipeline.io.predictions import TOP_K, as_table
 from pipeline.numbers import fmt
 from pipeline.pixels import to_unit
 from pipeline.robustness import CLEAN_VIEW
@@ -57,14 +57,16 @@ def prediction_columns(
     index = torch.from_numpy(labels).long()
     k = min(TOP_K, logits.shape[1])
     top = torch.topk(logits, k, dim=1).indices  # (N, k), best first
-    return {
-        "example_id": np.arange(labels.shape[0]) if example_ids is None else example_ids,
-        "label": labels,
-        "pred": pred.numpy(),
-        "p_pred": p_pred.float().numpy(),
-        "p_label": probs.gather(1, index[:, None])[:, 0].float().numpy(),
-        "top5": top.numpy(),
-    }
+    return as_table(
+        {
+            "example_id": np.arange(labels.shape[0]) if example_ids is None else example_ids,
+            "label": labels,
+            "pred": pred.numpy(),
+            "p_pred": p_pred.float().numpy(),
+            "p_label": probs.gather(1, index[:, None])[:, 0].float().numpy(),
+            "top5": top.numpy(),
+        }
+    )
 
 
 def top1(columns: Mapping[str, np.ndarray]) -> float:

@@ -105,17 +105,21 @@ def read_clean_summary(folder: PredictFolder, config: str) -> Any:
 # ------------------------------------------------------------------------------------------- the table
 
 
+def as_table(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``columns`` (every column of :data:`SCHEMA`, any order) in the schema's order and stored types."""
+    if set(columns) != set(SCHEMA):
+        raise ValueError(f"columns {', '.join(columns)}; expected {', '.join(SCHEMA)}")
+    return {name: np.asarray(columns[name], dtype=kind) for name, kind in SCHEMA.items()}
+
+
 def write_predictions(path: Path, columns: Mapping[str, np.ndarray], logits: np.ndarray) -> None:
-    """``path`` (.parquet) and ``path.with_suffix('.logits.npy')``: the columns of :data:`SCHEMA`, in its
-    order, stored as its types (``top5`` becomes a fixed-size list column)."""
+    """``path`` (.parquet) and ``path.with_suffix('.logits.npy')``, the columns as given (build them with
+    :func:`as_table`; a reader refuses any other schema); ``top5`` becomes a fixed-size list column."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if list(columns) != list(SCHEMA):
-        raise ValueError(f"{path.name}: columns {', '.join(columns)}; expected {', '.join(SCHEMA)}")
     arrays = {}
     for name, values in columns.items():
-        values = np.asarray(values, dtype=SCHEMA[name])
         if values.ndim == 2:  # (N, k) -> fixed-size list per row
             flat = pa.array(values.reshape(-1))
             arrays[name] = pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
