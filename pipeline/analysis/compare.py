@@ -73,23 +73,49 @@ def config_stats(
     """Accuracy with intervals, the per-class test, churn, confidence and confusion of ``comp``."""
     k = len(class_names)
     dense = ref.population
-    top1 = comp.top1()
     recall = stats.per_class_recall(comp.pred, comp.labels, k)
     impact = stats.class_impact(
-        ref.recall, recall, ref.top1, top1, alpha=alpha, fdr=fdr, confidence=confidence
+        ref.recall, recall, ref.top1, comp.top1(), alpha=alpha, fdr=fdr, confidence=confidence
     )
     member_churn = stats.churn(comp.pred, dense.pred)
     conf = stats.population_confidence(comp.p_pred, comp.correct, comp.labels, k, ece_bins)
-    flips = stats.flip_confidence(dense.p_pred, comp.p_pred, dense.pred, comp.pred)
     matrix = stats.confusion(comp.pred, comp.labels, k)
-    top1_ci = stats.mean_interval(top1, confidence)
+    summary = config_summary(ref, comp, impact, member_churn, conf, confidence)
+    churn_rows = [
+        {"config": name, "dense_seed": seed, "other_seed": seed, "churn": float(value)}
+        for seed, value in zip(comp.seeds, member_churn, strict=True)
+    ]
+    changes = stats.largest_changes(ref.confusion, matrix, confusion_top)
+    return ConfigStats(
+        name=name,
+        summary={key: clean(v) for key, v in summary.items()},
+        class_rows=class_rows(name, ref, comp, impact, conf, class_names),
+        churn_rows=churn_rows,
+        confusion=matrix,
+        confusion_rows=confusion_rows(name, changes, class_names),
+    )
+
+
+def config_summary(
+    ref: Reference,
+    comp: Population,
+    impact: stats.ClassImpact,
+    member_churn: np.ndarray,
+    conf: stats.Confidence,
+    confidence: float,
+) -> dict[str, Any]:
+    """A config's summary.json entry (before cleaning): accuracy with intervals, impacted classes, churn
+    against its noise floor, confidence and ECE against the dense population's, confidence on flips."""
+    dense = ref.population
+    flips = stats.flip_confidence(dense.p_pred, comp.p_pred, dense.pred, comp.pred)
+    top1_ci = stats.mean_interval(comp.top1(), confidence)
     churn_ci = stats.mean_interval(member_churn, confidence)
     floor = stats.mean_interval(ref.noise_floor, confidence) if ref.noise_floor.size else None
     summary: dict[str, Any] = {"members": comp.members, "seeds": list(comp.seeds)}
     summary |= top1_ci.as_dict("top1")
     summary |= stats.mean_interval(comp.top5(), confidence).as_dict("top5")
-    summary |= {"top1_members": top1.tolist(), "top5_members": comp.top5().tolist()}
-    summary |= {
+    summary |= {"top1_members": comp.top1().tolist(), "top5_members": comp.top5().tolist()}
+    return summary | {
         "top1_drop": float(ref.top1.mean() - top1_ci.mean),
         "tested_classes": int(np.isfinite(impact.p).sum()),
         "impacted_classes": int(impact.impacted.sum()),
@@ -106,8 +132,19 @@ def config_stats(
         "confidence_change_flipped": flips.flipped,
         "confidence_change_stable": flips.stable,
     }
-    counts = stats.class_counts(comp.labels, k)
-    class_rows = [
+
+
+def class_rows(
+    name: str,
+    ref: Reference,
+    comp: Population,
+    impact: stats.ClassImpact,
+    conf: stats.Confidence,
+    class_names: Sequence[str],
+) -> list[dict[str, Any]]:
+    """per_class/<config>.csv: per class, recalls and their Welch test, confidence and ECE of both."""
+    counts = stats.class_counts(comp.labels, len(class_names))
+    rows = [
         {
             "config": name,
             "class": c,
@@ -129,13 +166,16 @@ def config_stats(
             "dense_ece": ref.confidence.class_ece[c],
             "compressed_ece": conf.class_ece[c],
         }
-        for c in range(k)
+        for c in range(len(class_names))
     ]
-    churn_rows = [
-        {"config": name, "dense_seed": seed, "other_seed": seed, "churn": float(value)}
-        for seed, value in zip(comp.seeds, member_churn, strict=True)
-    ]
-    confusion_rows = [
+    return [{key: clean(v) for key, v in row.items()} for row in rows]
+
+
+def confusion_rows(
+    name: str, changes: Sequence[tuple[int, int, float, float]], class_names: Sequence[str]
+) -> list[dict[str, Any]]:
+    """confusion_changes.csv rows of (true, predicted, dense rate, compressed rate) changes."""
+    return [
         {
             "config": name,
             "true": i,
@@ -146,16 +186,8 @@ def config_stats(
             "compressed_rate": c,
             "change": c - d,
         }
-        for i, j, d, c in stats.largest_changes(ref.confusion, matrix, confusion_top)
+        for i, j, d, c in changes
     ]
-    return ConfigStats(
-        name=name,
-        summary={key: clean(v) for key, v in summary.items()},
-        class_rows=[{key: clean(v) for key, v in row.items()} for row in class_rows],
-        churn_rows=churn_rows,
-        confusion=matrix,
-        confusion_rows=confusion_rows,
-    )
 
 
 def noise_floor_rows(dense: Population, floor: np.ndarray) -> list[dict[str, Any]]:
