@@ -1,16 +1,30 @@
 """A population's predictions on a test view (SPEC section 6).
 
-One table per member, rows in the test split's order: ``example_id, label, pred, p_pred`` (max softmax),
-``p_label`` (softmax of the true label) and ``top5``; the logits go to a float16 side array.
+One prediction table per member (cell) and view, rows in the test split's order (the columns and their
+stored types: :mod:`pipeline.io.predictions`); the logits go to a float16 side array. This module computes
+them and the numbers the ``predict`` stage summarizes and logs; it writes nothing itself.
 """
 
 from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from pipeline.io.predictions import TOP_K
+from pipeline.io.predictions import TOP_K, as_table
+from pipeline.numbers import fmt
+from pipeline.pixels import to_unit
+from pipeline.robustness import CLEAN_VIEW
+
+log = logging.getLogger("pipeline.predict")
+
+# Where a table goes: (seed, view, columns, logits), e.g. ConfigPredictions.write_table.
+Sink = Callable[[int, str, dict[str, np.ndarray], np.ndarray], None]
 
 
 @torch.inference_mode()
@@ -24,7 +38,7 @@ def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int) -> t
     n = images.shape[0]
     out: torch.Tensor | None = None
     for start in range(0, n, batch_size):
-        x = images[start : start + batch_size].float().div_(255.0)
+        x = to_unit(images[start : start + batch_size])
         logits = model(x.contiguous(memory_format=torch.channels_last)).float()  # (B, K)
         if out is None:
             out = torch.empty((n, logits.shape[1]), dtype=torch.float32)
@@ -33,22 +47,112 @@ def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int) -> t
     return out
 
 
-def prediction_columns(logits: torch.Tensor, labels: np.ndarray) -> dict[str, np.ndarray]:
-    """The prediction table's columns from logits (N, K) and labels (N,)."""
+def prediction_columns(
+    logits: torch.Tensor, labels: np.ndarray, example_ids: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The prediction table's columns from logits (N, K) and labels (N,); ``example_ids``: the rows'
+    test-split indices (default 0..N-1, the whole test split)."""
     probs = torch.softmax(logits.double(), dim=1)  # float64: p_label of confident models is not 0
     p_pred, pred = probs.max(dim=1)
     index = torch.from_numpy(labels).long()
     k = min(TOP_K, logits.shape[1])
     top = torch.topk(logits, k, dim=1).indices  # (N, k), best first
+    return as_table(
+        {
+            "example_id": np.arange(labels.shape[0]) if example_ids is None else example_ids,
+            "label": labels,
+            "pred": pred.numpy(),
+            "p_pred": p_pred.float().numpy(),
+            "p_label": probs.gather(1, index[:, None])[:, 0].float().numpy(),
+            "top5": top.numpy(),
+        }
+    )
+
+
+def top1(columns: Mapping[str, np.ndarray]) -> float:
+    return float((columns["pred"] == columns["label"]).mean())
+
+
+def member_row(seed: int, top1: float, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A member's entry of the clean summary: its top-1 and, from its checkpoint's metadata, the storage
+    size ratio and overall sparsity (1.0 and 0.0 for a dense member)."""
     return {
-        "example_id": np.arange(labels.shape[0], dtype=np.int32),
-        "label": labels.astype(np.int16),
-        "pred": pred.numpy().astype(np.int16),
-        "p_pred": p_pred.float().numpy(),
-        "p_label": probs.gather(1, index[:, None])[:, 0].float().numpy(),
-        "top5": top.numpy().astype(np.int16),
+        "seed": seed,
+        "top1": top1,
+        "size_ratio": meta.get("size_ratio", 1.0),
+        "sparsity": meta.get("sparsity", {}).get("overall", {}).get("sparsity", 0.0),
     }
 
 
-def top1(columns: dict[str, np.ndarray]) -> float:
-    return float((columns["pred"] == columns["label"]).mean())
+def predict_clean(
+    config: str,
+    members: Mapping[int, tuple[nn.Module, Mapping[str, Any]]],
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    sink: Sink,
+) -> list[dict[str, Any]]:
+    """Each member's (seed -> (model, checkpoint metadata)) table on the clean test split, handed to
+    ``sink``; returns the members' summary entries (:func:`member_row`), in seed order."""
+    x = torch.from_numpy(images)
+    rows = []
+    for seed, (model, meta) in members.items():
+        start = time.perf_counter()
+        logits = predict_logits(model, x, batch_size)
+        rate = len(x) / (time.perf_counter() - start)
+        columns = prediction_columns(logits, labels)
+        sink(seed, CLEAN_VIEW, columns, logits.numpy())
+        rows.append(member_row(seed, top1(columns), meta))
+        log.info("%s seed %d: top-1 %s, %.0f images/s", config, seed, fmt(rows[-1]["top1"]), rate)
+    return rows
+
+
+def predict_corrupted(
+    config: str,
+    models: Mapping[int, nn.Module],
+    index: np.ndarray,
+    views: Mapping[str, np.ndarray],
+    labels: np.ndarray,
+    batch_size: int,
+    sink: Sink,
+) -> list[dict[str, Any]]:
+    """Each member's table on each corrupted view (``views``: name -> uint8 images of the test-split
+    examples ``index``), handed to ``sink``; returns one summary entry per view: its name, its number of
+    examples and the members' top-1 in seed order."""
+    from pipeline.progress import progress
+
+    start = time.perf_counter()
+    rows = []
+    for view, images in progress(views.items(), total=len(views), desc="corrupted views"):
+        row: dict[str, Any] = {"view": view, "examples": int(index.size), "top1": []}
+        for seed, columns, logits in _predict_view(models, images, labels[index], index, batch_size):
+            sink(seed, view, columns, logits)
+            row["top1"].append(top1(columns))
+        rows.append(row)
+    if rows:
+        mean = float(np.mean([np.mean(r["top1"]) for r in rows]))
+        log.info(
+            "%s: %d corrupted views of %d images, mean top-1 %s, %.1f s",
+            *(config, len(rows), index.size, fmt(mean), time.perf_counter() - start),
+        )
+    return rows
+
+
+def _predict_view(
+    models: Mapping[int, nn.Module], images: np.ndarray, labels: np.ndarray, ids: np.ndarray, batch_size: int
+) -> Iterator[tuple[int, dict[str, np.ndarray], np.ndarray]]:
+    """(seed, columns, logits) of each member on one view's images."""
+    for seed, model in models.items():
+        logits = predict_logits(model, torch.from_numpy(images), batch_size)
+        yield seed, prediction_columns(logits, labels, ids), logits.numpy()
+
+
+def load_cells(paths: Mapping[int, Any]) -> dict[int, tuple[nn.Module, Mapping[str, Any]]]:
+    """seed -> (model in channels-last layout, checkpoint metadata) of each cell's checkpoint ``paths``."""
+    from pipeline.compression.members import load_member
+
+    cells: dict[int, tuple[nn.Module, Mapping[str, Any]]] = {}
+    for seed, path in paths.items():
+        model, meta = load_member(path)
+        cells[seed] = (model.to(memory_format=torch.channels_last), meta)
+    return cells

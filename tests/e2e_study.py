@@ -47,7 +47,7 @@ def sh(cwd: Path, *argv: str) -> str:
 
 
 CONFIGS = ("dense", "magnitude_50", "int8_static")
-FAN_IN = {"validate", "stats", "pie", "report"}  # cheap stages over the whole study: rerun on any change
+FAN_IN = {"validate", "robustness", "stats", "pie", "report"}  # cheap stages over the whole study
 
 
 def ran(out: str) -> set[str]:
@@ -55,7 +55,7 @@ def ran(out: str) -> set[str]:
     return {name.rpartition(":")[2] for name in re.findall(r"Running stage '([^']+)'", out)}
 
 
-PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # the @config stages
+PER_CONFIG = ("predict", "saliency", "representations")  # the @config stages
 
 
 def per_config(configs: tuple[str, ...]) -> set[str]:

@@ -13,7 +13,7 @@ from pipeline.config import Params
 
 from .conftest import REPO
 
-FAMILIES = ("compress", "predict", "saliency", "robustness", "representations")  # families/<family>/dvc.yaml
+FAMILIES = ("compress", "predict", "saliency", "representations")  # families/<family>/dvc.yaml
 FILES = {"": REPO / "dvc.yaml"} | {family: REPO / "families" / family / "dvc.yaml" for family in FAMILIES}
 LOADED = {key: yaml.safe_load(path.read_text()) for key, path in FILES.items()}
 DVC = LOADED[""] | {"stages": {name: s for raw in LOADED.values() for name, s in raw["stages"].items()}}

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.io.checkpoints import load_checkpoint
 from pipeline.io.files import read_json
-from pipeline.io.predictions import read_predictions
+from pipeline.io.predictions import PredictFolder, read_predictions
 from pipeline.io.prepared import load_prepared
 
 from .e2e_study import CONFIGS, FAN_IN, cells, edit_params, lock_hashes, per_config, ran, restore, sh
@@ -48,7 +48,7 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
         _, meta = load_checkpoint(study / f"data/compress/magnitude_50/seed_{seed}.safetensors")
         assert meta["kind"] == "compressed" and meta["config"] == "magnitude_50"
         assert abs(meta["sparsity"]["overall"]["sparsity"] - 0.5) < 1e-3
-        table = read_predictions(study / f"data/predict/int8_static.d/clean/seed_{seed}.parquet")
+        table = read_predictions(PredictFolder(study / "data/predict").config("int8_static").table(seed))
         assert table["example_id"].tolist() == list(range(256))
         assert table["label"].tolist() == prepared.test.labels.tolist()
         assert table["top5"].shape == (256, 4)  # 4 classes: top-5 holds all of them
@@ -82,13 +82,16 @@ def test_the_analysis_covers_every_config(study: Path) -> None:
 
 def test_saliency_robustness_and_representations_cover_every_config(study: Path) -> None:
     metrics = read_json(study / "reports/metrics.json")
-    views = {"clean", "gaussian_noise-1", "gaussian_noise-5", "rotate-1", "rotate-5"}
+    views = {"gaussian_noise-1", "gaussian_noise-5", "rotate-1", "rotate-5"}
     for name in CONFIGS:
-        assert {p.name for p in (study / f"data/predict/{name}.d").iterdir()} == views | {"summary.json"}
+        assert {p.name for p in (study / f"data/predict/corrupted/{name}.d").iterdir()} == views | {
+            "summary.json"
+        }
+        assert (study / f"data/predict/clean/{name}.d/summary.json").is_file()
         sal = read_json(study / f"data/saliency/{name}.d/summary.json")
         assert sal["members"] == 2 and sal["noise_floor"]["pairs"] == 1
         assert (study / f"data/saliency/{name}.d/examples.png").is_file()
-        rob = read_json(study / f"data/robustness/{name}.d/summary.json")
+        rob = read_json(study / f"data/robustness/{name}/summary.json")
         assert rob["corruptions"] == ["gaussian_noise", "rotate"] and rob["sample_size"] == 64
         rep = read_json(study / f"data/representations/{name}.d/summary.json")
         assert rep["layers"][-1]["layer"] == "logits"
@@ -99,7 +102,7 @@ def test_saliency_robustness_and_representations_cover_every_config(study: Path)
     assert metrics["dense"]["saliency_mad"] == 0.0 and metrics["dense"]["mce"] == 1.0
     assert metrics["dense"]["cka_last"] == pytest.approx(1.0)
     assert read_json(study / "data/saliency/int8_static.d/summary.json")["straight_through"] is True
-    table = read_predictions(study / "data/predict/int8_static.d/rotate-5/seed_1.parquet")
+    table = read_predictions(study / "data/predict/corrupted/int8_static.d/rotate-5/seed_1.parquet")
     assert table["example_id"].size == 64 and (table["example_id"] < 256).all()
 
 
@@ -173,13 +176,15 @@ def test_changing_a_config_reruns_only_its_stages(study: Path) -> None:
 
 
 def test_changing_the_corruptions_reruns_only_the_views_their_predictions_and_robustness(study: Path) -> None:
+    """The clean predictions come out unchanged, so stats and pie (which read only them) do not rerun."""
+
     def change(raw: dict[str, Any]) -> None:
         raw["corrupt"]["severities"] = [2]
 
     edit_params(study, change)
     out = sh(study, "dvc", "repro")
-    again = {f"{stage}@{c}" for stage in ("predict", "robustness") for c in CONFIGS}
-    assert ran(out) == {"corrupt"} | again | FAN_IN
+    again = {f"predict@{c}" for c in CONFIGS}
+    assert ran(out) == {"corrupt", "validate", "robustness", "report"} | again
     assert {p.name for p in (study / "data/corrupt").iterdir()} == {
         "index.npy",
         "views.json",

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.prediction import predict_logits, prediction_columns, top1
+from pipeline.prediction import predict_clean, predict_corrupted, predict_logits, prediction_columns, top1
 
 
 class Fixed(nn.Module):
@@ -37,3 +37,32 @@ def test_columns_follow_the_softmax() -> None:
     assert cols["top5"][0].tolist() == [0, 1, 2, 3, 4]
     assert cols["top5"][1, :2].tolist() == [2, 5]  # the rest are tied at 0
     assert top1(cols) == 0.5
+
+
+def test_clean_and_corrupted_tables_go_to_the_sink_with_their_summary_rows() -> None:
+    """predict_clean hands each member's clean table to the sink and returns its summary entry;
+    predict_corrupted does the same per view, with the views' test-split ids as example_id."""
+    images = np.random.default_rng(0).integers(0, 256, (6, 1, 4, 4), dtype=np.uint8)
+    labels = np.array([5, 5, 3, 5, 5, 5])
+    got: list[tuple[int, str, dict[str, np.ndarray]]] = []
+
+    def sink(seed: int, view: str, columns: dict[str, np.ndarray], logits: np.ndarray) -> None:
+        assert logits.shape == (len(columns["label"]), 6)
+        got.append((seed, view, columns))
+
+    meta = {"size_ratio": 0.25, "sparsity": {"overall": {"sparsity": 0.5}}}
+    rows = predict_clean("cfg", {3: (Fixed(), meta), 1: (Fixed(), {})}, images, labels, 4, sink)
+    assert [(seed, view) for seed, view, _ in got] == [(3, "clean"), (1, "clean")]
+    expected = top1(got[0][2])
+    assert rows == [
+        {"seed": 3, "top1": expected, "size_ratio": 0.25, "sparsity": 0.5},
+        {"seed": 1, "top1": expected, "size_ratio": 1.0, "sparsity": 0.0},
+    ]
+    got.clear()
+    index = np.array([1, 4])
+    views = {"rotate-1": images[index], "rotate-5": images[index][::-1].copy()}
+    rows = predict_corrupted("cfg", {3: Fixed()}, index, views, labels, 4, sink)
+    assert [(seed, view) for seed, view, _ in got] == [(3, "rotate-1"), (3, "rotate-5")]
+    assert got[0][2]["example_id"].tolist() == [1, 4] and got[0][2]["label"].tolist() == [5, 5]
+    assert [r["view"] for r in rows] == ["rotate-1", "rotate-5"] and rows[0]["examples"] == 2
+    assert rows[0]["top1"] == [top1(got[0][2])]

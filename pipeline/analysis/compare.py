@@ -1,28 +1,24 @@
-"""Everything the ``stats`` stage reports for one config against the dense population, as plain rows and
-numbers ready for JSON and CSV (SPEC section 7)."""
+"""Everything the ``stats`` stage reports for every config against the dense population, as plain rows
+and numbers ready for JSON and CSV (SPEC section 7; the files: :mod:`pipeline.io.stats`)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pipeline.analysis import stats
-from pipeline.analysis.population import Population
+from pipeline.analysis import pie, stats, subgroups
+from pipeline.analysis.floor import seed_pairs
+from pipeline.analysis.population import Population, check_comparable
+from pipeline.config import StatsParams
+from pipeline.io.stats import StatsOutputs
+from pipeline.io.test_split import TestSplit
+from pipeline.numbers import clean, fmt
 
-
-def clean(value: Any) -> Any:
-    """NaN and infinities as None (JSON has no NaN); NumPy scalars as Python numbers."""
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
+log = logging.getLogger("pipeline.stats")
 
 
 @dataclass(frozen=True)
@@ -35,6 +31,7 @@ class Reference:
     confidence: stats.Confidence
     confusion: np.ndarray  # (K, K)
     noise_floor: np.ndarray  # churn of every pair of dense members
+    modal: pie.Modal  # the dense population's modal labels, the reference of the PIE rule
 
     @classmethod
     def build(cls, dense: Population, num_classes: int, ece_bins: int) -> Reference:
@@ -47,11 +44,13 @@ class Reference:
             ),
             confusion=stats.confusion(dense.pred, dense.labels, num_classes),
             noise_floor=stats.pairwise_churn(dense.pred),
+            modal=pie.modal_of(dense.pred, num_classes),
         )
 
 
 @dataclass(frozen=True)
 class ConfigStats:
+    name: str
     summary: dict[str, Any]
     class_rows: list[dict[str, Any]]
     churn_rows: list[dict[str, Any]]
@@ -74,23 +73,49 @@ def config_stats(
     """Accuracy with intervals, the per-class test, churn, confidence and confusion of ``comp``."""
     k = len(class_names)
     dense = ref.population
-    top1 = comp.top1()
     recall = stats.per_class_recall(comp.pred, comp.labels, k)
     impact = stats.class_impact(
-        ref.recall, recall, ref.top1, top1, alpha=alpha, fdr=fdr, confidence=confidence
+        ref.recall, recall, ref.top1, comp.top1(), alpha=alpha, fdr=fdr, confidence=confidence
     )
     member_churn = stats.churn(comp.pred, dense.pred)
     conf = stats.population_confidence(comp.p_pred, comp.correct, comp.labels, k, ece_bins)
-    flips = stats.flip_confidence(dense.p_pred, comp.p_pred, dense.pred, comp.pred)
     matrix = stats.confusion(comp.pred, comp.labels, k)
-    top1_ci = stats.mean_interval(top1, confidence)
+    summary = config_summary(ref, comp, impact, member_churn, conf, confidence)
+    churn_rows = [
+        {"config": name, "dense_seed": seed, "other_seed": seed, "churn": float(value)}
+        for seed, value in zip(comp.seeds, member_churn, strict=True)
+    ]
+    changes = stats.largest_changes(ref.confusion, matrix, confusion_top)
+    return ConfigStats(
+        name=name,
+        summary={key: clean(v) for key, v in summary.items()},
+        class_rows=class_rows(name, ref, comp, impact, conf, class_names),
+        churn_rows=churn_rows,
+        confusion=matrix,
+        confusion_rows=confusion_rows(name, changes, class_names),
+    )
+
+
+def config_summary(
+    ref: Reference,
+    comp: Population,
+    impact: stats.ClassImpact,
+    member_churn: np.ndarray,
+    conf: stats.Confidence,
+    confidence: float,
+) -> dict[str, Any]:
+    """A config's summary.json entry (before cleaning): accuracy with intervals, impacted classes, churn
+    against its noise floor, confidence and ECE against the dense population's, confidence on flips."""
+    dense = ref.population
+    flips = stats.flip_confidence(dense.p_pred, comp.p_pred, dense.pred, comp.pred)
+    top1_ci = stats.mean_interval(comp.top1(), confidence)
     churn_ci = stats.mean_interval(member_churn, confidence)
     floor = stats.mean_interval(ref.noise_floor, confidence) if ref.noise_floor.size else None
     summary: dict[str, Any] = {"members": comp.members, "seeds": list(comp.seeds)}
     summary |= top1_ci.as_dict("top1")
     summary |= stats.mean_interval(comp.top5(), confidence).as_dict("top5")
-    summary |= {"top1_members": top1.tolist(), "top5_members": comp.top5().tolist()}
-    summary |= {
+    summary |= {"top1_members": comp.top1().tolist(), "top5_members": comp.top5().tolist()}
+    return summary | {
         "top1_drop": float(ref.top1.mean() - top1_ci.mean),
         "tested_classes": int(np.isfinite(impact.p).sum()),
         "impacted_classes": int(impact.impacted.sum()),
@@ -107,8 +132,19 @@ def config_stats(
         "confidence_change_flipped": flips.flipped,
         "confidence_change_stable": flips.stable,
     }
-    counts = stats.class_counts(comp.labels, k)
-    class_rows = [
+
+
+def class_rows(
+    name: str,
+    ref: Reference,
+    comp: Population,
+    impact: stats.ClassImpact,
+    conf: stats.Confidence,
+    class_names: Sequence[str],
+) -> list[dict[str, Any]]:
+    """per_class/<config>.csv: per class, recalls and their Welch test, confidence and ECE of both."""
+    counts = stats.class_counts(comp.labels, len(class_names))
+    rows = [
         {
             "config": name,
             "class": c,
@@ -130,13 +166,16 @@ def config_stats(
             "dense_ece": ref.confidence.class_ece[c],
             "compressed_ece": conf.class_ece[c],
         }
-        for c in range(k)
+        for c in range(len(class_names))
     ]
-    churn_rows = [
-        {"config": name, "dense_seed": seed, "other_seed": seed, "churn": float(value)}
-        for seed, value in zip(comp.seeds, member_churn, strict=True)
-    ]
-    confusion_rows = [
+    return [{key: clean(v) for key, v in row.items()} for row in rows]
+
+
+def confusion_rows(
+    name: str, changes: Sequence[tuple[int, int, float, float]], class_names: Sequence[str]
+) -> list[dict[str, Any]]:
+    """confusion_changes.csv rows of (true, predicted, dense rate, compressed rate) changes."""
+    return [
         {
             "config": name,
             "true": i,
@@ -147,22 +186,93 @@ def config_stats(
             "compressed_rate": c,
             "change": c - d,
         }
-        for i, j, d, c in stats.largest_changes(ref.confusion, matrix, confusion_top)
+        for i, j, d, c in changes
     ]
-    return ConfigStats(
-        summary={key: clean(v) for key, v in summary.items()},
-        class_rows=[{key: clean(v) for key, v in row.items()} for row in class_rows],
-        churn_rows=churn_rows,
-        confusion=matrix,
-        confusion_rows=confusion_rows,
-    )
 
 
 def noise_floor_rows(dense: Population, floor: np.ndarray) -> list[dict[str, Any]]:
     """The dense-vs-dense churn of every pair of members, as churn.csv rows."""
-    from itertools import combinations
-
     return [
         {"config": "dense_vs_dense", "dense_seed": a, "other_seed": b, "churn": float(value)}
-        for (a, b), value in zip(combinations(dense.seeds, 2), floor, strict=True)
+        for (a, b), value in zip(seed_pairs(dense.seeds), floor, strict=True)
     ]
+
+
+def noise_floor_summary(floor: np.ndarray) -> dict[str, Any]:
+    """The summary's ``noise_floor``: mean and std of the dense-vs-dense churn, and the number of pairs."""
+    return {
+        "churn": clean(floor.mean()) if floor.size else None,
+        "churn_std": clean(floor.std(ddof=1)) if floor.size > 1 else None,
+        "pairs": int(floor.size),
+    }
+
+
+def log_line(result: ConfigStats) -> str:
+    s = result.summary
+    return (
+        f"{result.name:<26} top-1 {fmt(s['top1'])}  drop {fmt_signed(s['top1_drop'])}  impacted "
+        f"{s['impacted_classes']} (FDR {s['impacted_classes_fdr']})  churn {fmt(s['churn'])}  "
+        f"ECE {fmt_signed(s['ece_change'])}"
+    )
+
+
+def fmt_signed(value: Any) -> str:
+    """A change for a log line: its sign always shown, ``n/a`` when missing."""
+    text = fmt(value)
+    return text if text == "n/a" or text.startswith("-") else f"+{text}"
+
+
+def group_rows(
+    result: ConfigStats, ref: Reference, comp: Population, test: TestSplit, columns: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The config's subgroup rows over the attribute ``columns`` of the test split (SPEC section 7)."""
+    if not columns or test.attributes is None:
+        return []
+    dense, k = ref.population, test.num_classes
+    return subgroups.subgroup_rows(
+        result.name,
+        test.attributes[:, columns],
+        [test.attribute_names[c] for c in columns],
+        pie.pies(ref.modal, pie.modal_of(comp.pred, k)),
+        dense.correct,
+        comp.correct,
+        comp.pred != dense.pred,
+    )
+
+
+def study_stats(
+    ref: Reference, populations: Iterable[Population], test: TestSplit, cfg: StatsParams
+) -> StatsOutputs:
+    """Every config's population (``populations``, the dense one included, in the summary's order)
+    against the dense reference ``ref``; each is read, compared and dropped in turn."""
+    columns = subgroups.attribute_columns(test, cfg.subgroup_attributes, "stats.subgroup_attributes")
+    if ref.population.members < 2:
+        log.warning("a population of 1 member: the per-class t-test needs at least 2; no class is tested")
+    summary: dict[str, Any] = {"alpha": cfg.alpha, "fdr": cfg.fdr, "confidence": cfg.confidence}
+    summary |= {"members": ref.population.members, "noise_floor": noise_floor_summary(ref.noise_floor)}
+    summary["configs"] = {}
+    per_class, confusion, churn_rows = {}, {}, noise_floor_rows(ref.population, ref.noise_floor)
+    confusion_rows: list[dict[str, Any]] = []
+    group: list[dict[str, Any]] = []
+    for comp in populations:
+        check_comparable(ref.population, comp, test.num_classes)
+        result = config_stats(
+            comp.name,
+            ref,
+            comp,
+            test.class_names,
+            alpha=cfg.alpha,
+            fdr=cfg.fdr,
+            confidence=cfg.confidence,
+            ece_bins=cfg.ece_bins,
+            confusion_top=cfg.confusion_top,
+        )
+        summary["configs"][comp.name] = result.summary
+        per_class[comp.name] = result.class_rows
+        confusion[comp.name] = (result.confusion, result.confusion - ref.confusion)
+        churn_rows += result.churn_rows
+        confusion_rows += result.confusion_rows
+        group += group_rows(result, ref, comp, test, columns)
+        log.info("%s", log_line(result))
+    subgroup_rows = group if columns else None
+    return StatsOutputs(summary, per_class, confusion, churn_rows, confusion_rows, subgroup_rows)

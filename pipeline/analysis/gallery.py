@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,30 +85,23 @@ def render_grid(
     return canvas
 
 
-def write_pages(
-    folder: Path,
-    prefix: str,
+def render_pages(
     images: np.ndarray,
     captions: Sequence[Caption],
     per_page: int,
     columns: int,
     cell: int,
     title: str = "",
-) -> list[Path]:
-    """``folder/{prefix}_001.png``, ... with ``per_page`` images each and ``title`` plus the page number
-    on top; returns the paths written."""
-    from pipeline.io.files import atomic_path
-
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+) -> list[PILImage]:
+    """Grids of ``per_page`` images each, with ``title`` and the page number on top (the caller saves
+    them: :func:`pipeline.io.pie.write_config`)."""
     pages = -(-len(images) // per_page)
+    out = []
     for page, start in enumerate(range(0, len(images), per_page), start=1):
         heading = f"{title} (page {page} of {pages})" if title else ""
-        grid = render_grid(
-            images[start : start + per_page], captions[start : start + per_page], columns, cell, heading
+        out.append(
+            render_grid(
+                images[start : start + per_page], captions[start : start + per_page], columns, cell, heading
+            )
         )
-        path = folder / f"{prefix}_{page:03d}.png"
-        with atomic_path(path) as tmp:
-            grid.save(tmp, format="PNG", optimize=False)
-        paths.append(path)
-    return paths
+    return out

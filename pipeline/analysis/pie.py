@@ -44,6 +44,16 @@ def modal_labels(votes: np.ndarray) -> Modal:
     return Modal(label=label.astype(np.int64), votes=top.astype(np.int64), tie=tie)
 
 
+def modal_of(pred: np.ndarray, num_classes: int) -> Modal:
+    """The modal labels of a population's (M, N) predictions."""
+    return modal_labels(vote_counts(pred, num_classes))
+
+
+def pies(dense: Modal, comp: Modal) -> np.ndarray:
+    """THE PIE rule: (N,) bool, the compressed population's modal label differs from the dense one's."""
+    return np.asarray(comp.label != dense.label)
+
+
 def graded_score(
     dense_votes: np.ndarray, comp_votes: np.ndarray, dense_members: int, comp_members: int
 ) -> np.ndarray:

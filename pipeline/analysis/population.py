@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import PredictionsMismatch
+from pipeline.io.predictions import PredictFolder, read_predictions
+from pipeline.robustness import CLEAN_VIEW
+
+DENSE = "dense"  # the reference config: every other config is compared with its population
 
 
 @dataclass(frozen=True)
@@ -64,23 +67,9 @@ class Population:
         )
 
 
-def read_member(path: Path) -> dict[str, np.ndarray]:
-    """The columns the analysis needs from one prediction table (not the logits); a missing or damaged
-    table is an InputCorrupt naming it."""
-    from pipeline.io.predictions import read_predictions
-
-    table = read_predictions(path)
-    return {
-        "example_id": table["example_id"],
-        "label": table["label"].astype(np.int64),
-        "pred": table["pred"].astype(np.int64),
-        "p_pred": table["p_pred"].astype(np.float64),
-        "top5": table["top5"],
-    }
-
-
-def from_members(name: str, seeds: Sequence[int], tables: Sequence[dict[str, np.ndarray]]) -> Population:
-    """Stack members' tables, checking they cover the same examples with the same labels, in order."""
+def from_members(name: str, seeds: Sequence[int], tables: Sequence[Mapping[str, np.ndarray]]) -> Population:
+    """Stack members' prediction tables (:func:`pipeline.io.predictions.read_predictions`), checking they
+    cover the same examples with the same labels, in order."""
     if not tables:
         raise PredictionsMismatch(f"{name}: a population needs at least one member")
     first = tables[0]
@@ -92,24 +81,34 @@ def from_members(name: str, seeds: Sequence[int], tables: Sequence[dict[str, np.
             table["label"], first["label"]
         ):
             raise PredictionsMismatch(f"{name} seed {seed}: examples or labels differ from seed {seeds[0]}")
-    labels = first["label"]
-    pred = np.stack([t["pred"] for t in tables])
+    labels = first["label"].astype(np.int64)
+    pred = np.stack([t["pred"] for t in tables]).astype(np.int64)
     top5_hit = np.stack([(t["top5"] == labels[:, None]).any(axis=1) for t in tables])
     return Population(
         name=name,
         seeds=tuple(int(s) for s in seeds),
         labels=labels,
         pred=pred,
-        p_pred=np.stack([t["p_pred"] for t in tables]),
+        p_pred=np.stack([t["p_pred"] for t in tables]).astype(np.float64),
         top5_hit=top5_hit,
         example_ids=ids,
     )
 
 
-def load_population(pattern: str, name: str, seeds: Sequence[int]) -> Population:
-    """The population of config ``name``; ``pattern`` has ``{config}`` and ``{seed}`` placeholders."""
-    tables = [read_member(Path(pattern.format(config=name, seed=seed))) for seed in seeds]
-    return from_members(name, seeds, tables)
+def load_population(
+    folder: PredictFolder, name: str, seeds: Sequence[int], view: str = CLEAN_VIEW
+) -> Population:
+    """The population of config ``name`` on ``view``, read from the predict stage's ``folder``; a missing
+    or damaged table is an InputCorrupt naming it."""
+    out = folder.config(name)
+    return from_members(name, seeds, [read_predictions(out.table(seed, view)) for seed in seeds])
+
+
+def load_views(
+    folder: PredictFolder, name: str, seeds: Sequence[int], views: Sequence[str]
+) -> dict[str, Population]:
+    """View -> the population of config ``name`` on it, for the clean view and every one of ``views``."""
+    return {view: load_population(folder, name, seeds, view) for view in (CLEAN_VIEW, *views)}
 
 
 def check_comparable(reference: Population, other: Population, num_classes: int) -> None:
@@ -132,9 +131,12 @@ def check_comparable(reference: Population, other: Population, num_classes: int)
             )
 
 
-def load_reference(pattern: str, seeds: Sequence[int], labels: np.ndarray, num_classes: int) -> Population:
-    """The dense population, checked against the prepared test split's ``labels`` and class count."""
-    dense = load_population(pattern, "dense", seeds)
+def load_reference(
+    folder: PredictFolder, seeds: Sequence[int], labels: np.ndarray, num_classes: int
+) -> Population:
+    """The dense population on the clean view, checked against the prepared test split's ``labels`` and
+    class count."""
+    dense = load_population(folder, DENSE, seeds)
     check_comparable(dense, dense, num_classes)
     if not np.array_equal(dense.labels, labels):
         raise PredictionsMismatch(

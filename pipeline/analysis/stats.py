@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
+
+from pipeline.analysis.floor import seed_pairs
 
 # ------------------------------------------------------------------------------------------- accuracy
 
@@ -170,9 +171,10 @@ def churn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def pairwise_churn(pred: np.ndarray) -> np.ndarray:
-    """Churn between every pair of rows of (M, N) predictions, in ``combinations`` order: the
-    dense-vs-dense noise floor.  Empty for a single member."""
-    pairs = list(combinations(range(pred.shape[0]), 2))
+    """Churn between every pair of rows of (M, N) predictions, in the order of
+    :func:`pipeline.analysis.floor.seed_pairs`: the dense-vs-dense noise floor.  Empty for a single
+    member."""
+    pairs = seed_pairs(range(pred.shape[0]))
     if not pairs:
         return np.zeros(0)
     first, second = (np.array(side) for side in zip(*pairs, strict=True))

@@ -13,21 +13,7 @@ from typing import Any
 
 import numpy as np
 
-COLUMNS = [
-    "config",
-    "attribute",
-    "value",
-    "examples",
-    "test_share",
-    "pies",
-    "pie_rate",
-    "pie_share",
-    "pie_over_index",
-    "dense_top1",
-    "compressed_top1",
-    "top1_drop",
-    "churn",
-]
+from pipeline.io.test_split import TestSplit
 
 
 def subgroup_rows(
@@ -81,6 +67,15 @@ def subgroup_rows(
             )
     rows.sort(key=lambda r: (list(names).index(str(r["attribute"])), -int(r["value"])))
     return rows
+
+
+def attribute_columns(test: TestSplit, wanted: Sequence[str], key: str) -> list[int]:
+    """The test split's attribute columns that split the subgroup table: ``wanted`` (every attribute the
+    split carries when empty; none for a dataset without attributes); a ConfigError names ``key`` for an
+    attribute the dataset does not carry."""
+    if test.attributes is None and not wanted:
+        return []
+    return select_attributes(test.attribute_names, wanted, key)
 
 
 def select_attributes(available: Sequence[str], wanted: Sequence[str], key: str) -> list[int]:

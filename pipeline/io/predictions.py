@@ -1,33 +1,120 @@
-"""Prediction tables (Parquet) and their float16 logits (.npy), one pair per member and test view.
+"""The ``predict`` stage's outputs, for its writer and every reader: prediction tables (Parquet) with their
+float16 logits (.npy), one pair per member (cell) and test view, and the per-config summaries::
 
-The table is written with page checksums and records the SHA-256 of its logits file, so a reader refuses
-either file when it was truncated, garbled or altered; the table's columns, types and values are checked
-against its logits (row count, number of classes) on every read.
+    data/predict/clean/<config>.d/seed_N.parquet, seed_N.logits.npy, summary.json
+    data/predict/corrupted/<config>.d/<view>/seed_N.parquet, seed_N.logits.npy; summary.json
+
+``clean/`` is what ``stats`` and ``pie`` read, so a change of the corrupted views reruns neither. A
+table's columns are :data:`SCHEMA`, rows in test-split order (``example_id`` = the row's test-split index):
+``label``, ``pred``, ``p_pred`` (max softmax), ``p_label`` (softmax of the true label) and ``top5`` (the
+best classes, best first). The table is written with page checksums and records the SHA-256 of its logits
+file, so a reader refuses either file when it was truncated, garbled or altered; the table's columns, types
+and values are checked against its logits (row count, number of classes) on every read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.errors import InputCorrupt
-from pipeline.io.files import atomic_path, file_sha256, read_npy, reason
+from pipeline.io.files import atomic_path, file_sha256, read_json, read_npy, reason, write_json
+from pipeline.robustness import CLEAN_VIEW
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
 TOP_K = 5  # the width of the top5 column, fewer for fewer classes
-COLUMNS = ("example_id", "label", "pred", "p_pred", "p_label", "top5")
+SCHEMA: dict[str, type[np.generic]] = {  # column -> stored type; top5 is (N, k), the others (N,)
+    "example_id": np.int32,
+    "label": np.int16,
+    "pred": np.int16,
+    "p_pred": np.float32,
+    "p_label": np.float32,
+    "top5": np.int16,
+}
+COLUMNS = tuple(SCHEMA)
 LOGITS_KEY = b"logits_sha256"  # in the table's schema metadata
 WRITER = "predict"
 RERUN = f"run `dvc repro {WRITER}`"
+SUMMARY = "summary.json"
 
 
-def write_predictions(path: Path, columns: dict[str, np.ndarray], logits: np.ndarray) -> None:
-    """``path`` (.parquet) and ``path.with_suffix('.logits.npy')``; ``top5`` becomes a list column."""
+# ------------------------------------------------------------------------------------------ the layout
+
+
+@dataclass(frozen=True)
+class ConfigPredictions:
+    """One config's two output folders: ``clean`` (the clean test split) and ``corrupted`` (a subfolder
+    per corrupted view)."""
+
+    clean: Path
+    corrupted: Path
+
+    def table(self, seed: int, view: str = CLEAN_VIEW) -> Path:
+        """The prediction table of the member (cell) of ``seed`` on ``view``."""
+        folder = self.clean if view == CLEAN_VIEW else self.corrupted / view
+        return folder / f"seed_{seed}.parquet"
+
+    def clean_summary(self) -> Path:
+        return self.clean / SUMMARY
+
+    def corrupted_summary(self) -> Path:
+        return self.corrupted / SUMMARY
+
+    def write_table(
+        self, seed: int, view: str, columns: Mapping[str, np.ndarray], logits: np.ndarray
+    ) -> None:
+        write_predictions(self.table(seed, view), columns, logits)
+
+
+@dataclass(frozen=True)
+class PredictFolder:
+    """``root``: the stage's output folder (``data/predict``). A config's folders end in ``.d``, so no
+    config name can make them any other path than a config's folder (README "No value reaches outside
+    its folder")."""
+
+    root: Path
+
+    def config(self, config: str) -> ConfigPredictions:
+        return ConfigPredictions(self.root / "clean" / f"{config}.d", self.root / "corrupted" / f"{config}.d")
+
+
+def write_clean_summary(out: ConfigPredictions, config: str, members: Sequence[Mapping[str, Any]]) -> None:
+    """``clean/<config>.d/summary.json``: the config and one entry per member (seed, clean top-1,
+    size_ratio, sparsity)."""
+    write_json(out.clean_summary(), {"config": config, "members": list(members)})
+
+
+def write_corrupted_summary(out: ConfigPredictions, config: str, views: Sequence[Mapping[str, Any]]) -> None:
+    """``corrupted/<config>.d/summary.json``: the config and one entry per view (view, examples, the
+    members' top-1 in seed order)."""
+    write_json(out.corrupted_summary(), {"config": config, "views": list(views)})
+
+
+def read_clean_summary(folder: PredictFolder, config: str) -> Any:
+    """What :func:`write_clean_summary` wrote for ``config``; missing or garbled: an InputCorrupt."""
+    return read_json(folder.config(config).clean_summary(), WRITER)
+
+
+# ------------------------------------------------------------------------------------------- the table
+
+
+def as_table(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``columns`` (every column of :data:`SCHEMA`, any order) in the schema's order and stored types."""
+    if set(columns) != set(SCHEMA):
+        raise ValueError(f"columns {', '.join(columns)}; expected {', '.join(SCHEMA)}")
+    return {name: np.asarray(columns[name], dtype=kind) for name, kind in SCHEMA.items()}
+
+
+def write_predictions(path: Path, columns: Mapping[str, np.ndarray], logits: np.ndarray) -> None:
+    """``path`` (.parquet) and ``path.with_suffix('.logits.npy')``, the columns as given (build them with
+    :func:`as_table`; a reader refuses any other schema); ``top5`` becomes a fixed-size list column."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -111,14 +198,9 @@ def _check(path: Path, problem: str | None) -> None:
 def _schema_problem(schema: pa.Schema, classes: int) -> str | None:
     import pyarrow as pa
 
-    expected = {
-        "example_id": pa.int32(),
-        "label": pa.int16(),
-        "pred": pa.int16(),
-        "p_pred": pa.float32(),
-        "p_label": pa.float32(),
-        "top5": pa.list_(pa.field("element", pa.int16()), min(TOP_K, classes)),  # Parquet names it so
-    }
+    expected = {name: pa.from_numpy_dtype(kind) for name, kind in SCHEMA.items()}
+    # Parquet names a list's items "element"
+    expected["top5"] = pa.list_(pa.field("element", expected["top5"]), min(TOP_K, classes))
     if schema.names != list(expected):
         return f"columns {', '.join(schema.names)}; expected {', '.join(expected)}"
     wrong = [

@@ -1,4 +1,5 @@
-"""The corrupted test views of a study on disk (written by the ``corrupt`` stage, read by ``predict``):
+"""The corrupted test views of a study on disk (written by the ``corrupt`` stage, read by ``predict``; their
+names by ``robustness``):
 index.npy       int64 test-split indices of the views' images, in increasing order
 <view>.npy      uint8 (N, C, H, W) images of each view, <view> = ``<corruption>-<severity>``
 views.json      the view names in order, the number of examples, how they were drawn, and the SHA-256 of
@@ -34,17 +35,33 @@ def write_views(
         write_json(tmp / "views.json", summary)
 
 
-def read_views(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """What :func:`write_views` wrote: (test-split indices, view name -> uint8 images), views in order,
-    each file checked against its SHA-256; a missing or damaged file is an InputCorrupt naming it."""
-    folder = Path(folder)
+def read_view_names(folder: Path) -> list[str]:
+    """The names of the views :func:`write_views` wrote, in order, from ``views.json`` alone (no image is
+    read); a missing or garbled file is an InputCorrupt naming it."""
+    return list(_read_meta(Path(folder))[1])
+
+
+def _read_meta(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """(file name -> SHA-256, view names) of ``views.json``."""
     meta = read_json(folder / "views.json", WRITER)
     files, names = (meta.get("files"), meta.get("views")) if isinstance(meta, dict) else (None, None)
-    if not isinstance(files, dict) or not isinstance(names, list):
+    if (
+        not isinstance(files, dict)
+        or not isinstance(names, list)
+        or not all(isinstance(n, str) for n in names)
+    ):
         raise InputCorrupt(
             f"{folder / 'views.json'}: no view list or no SHA-256 of the view files (an older or garbled "
             f"file); rerun `dvc repro {WRITER}`"
         )
+    return files, names
+
+
+def read_views(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """What :func:`write_views` wrote: (test-split indices, view name -> uint8 images), views in order,
+    each file checked against its SHA-256; a missing or damaged file is an InputCorrupt naming it."""
+    folder = Path(folder)
+    files, names = _read_meta(folder)
 
     def array(name: str) -> np.ndarray:
         if name not in files:

@@ -40,6 +40,15 @@ def view_name(corruption: str, severity: int) -> str:
     return f"{corruption}-{severity}"
 
 
+def parse_view(view: str) -> tuple[str, int]:
+    """(corruption, severity) of a corrupted view's name, the inverse of :func:`view_name` (corruption
+    names hold no ``-``); a ValueError for any other name."""
+    corruption, _, severity = view.rpartition("-")
+    if corruption not in CORRUPTION_FAMILIES or not severity.isdigit():
+        raise ValueError(f"{view!r} is not a corrupted view's name (<corruption>-<severity>)")
+    return corruption, int(severity)
+
+
 def corrupted_views(corruptions: tuple[str, ...], severities: tuple[int, ...]) -> list[tuple[str, int]]:
     """Every (corruption, severity) of the study, corruption-major in the suite's order (``corruptions``
     empty: all of the suite's), severities ascending."""

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pipeline.analysis.gallery import TEXT, Caption, render_grid, write_pages
+from pipeline.analysis.gallery import TEXT, Caption, render_grid, render_pages
+from pipeline.io.pie import PieFolder, write_config
 
 
 def captions(n: int) -> list[Caption]:
@@ -33,12 +34,10 @@ def test_rgb_images_keep_their_colour() -> None:
 
 def test_pages_are_written_and_byte_identical(tmp_path: Path) -> None:
     images = np.random.default_rng(0).integers(0, 255, (10, 1, 16, 16), dtype=np.uint8)
-    first = write_pages(
-        tmp_path / "a", "gallery", images, captions(10), per_page=4, columns=2, cell=32, title="t"
-    )
-    second = write_pages(
-        tmp_path / "b", "gallery", images, captions(10), per_page=4, columns=2, cell=32, title="t"
-    )
+    for root in ("a", "b"):
+        pages = render_pages(images, captions(10), per_page=4, columns=2, cell=32, title="t")
+        write_config(tmp_path / root, "cfg", [], pages)
+    first, second = PieFolder(tmp_path / "a").galleries("cfg"), PieFolder(tmp_path / "b").galleries("cfg")
     assert [p.name for p in first] == ["gallery_001.png", "gallery_002.png", "gallery_003.png"]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second, strict=True))
     assert Image.open(first[0]).format == "PNG"

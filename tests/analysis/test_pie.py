@@ -100,3 +100,10 @@ def test_graded_score_is_the_l1_distance_of_vote_distributions() -> None:
 
 def test_vote_string_lists_most_votes_first() -> None:
     assert pie.vote_string(np.array([1, 0, 3, 1])) == "2:3 3:1 0:1"
+
+
+def test_the_pie_rule_compares_modal_labels_only() -> None:
+    """pies(): the compressed modal label differs from the dense one's, whatever the true label."""
+    dense = pie.modal_of(np.array([[0, 1, 2], [0, 1, 1], [1, 1, 2]]), 3)  # members x examples: 0, 1, 2
+    comp = pie.modal_of(np.array([[0, 2, 2], [0, 2, 2], [1, 1, 1]]), 3)  # modal labels 0, 2, 2
+    assert pie.pies(dense, comp).tolist() == [False, True, False]

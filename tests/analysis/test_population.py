@@ -11,9 +11,10 @@ from pipeline.analysis.population import (
     from_members,
     load_population,
     load_reference,
+    load_views,
 )
 from pipeline.errors import InputCorrupt
-from pipeline.io.predictions import write_predictions
+from pipeline.io.predictions import PredictFolder, write_predictions
 
 
 def table(labels: np.ndarray, pred: np.ndarray, k: int = 3) -> dict[str, np.ndarray]:
@@ -32,9 +33,10 @@ def table(labels: np.ndarray, pred: np.ndarray, k: int = 3) -> dict[str, np.ndar
 def test_load_population_reads_members_in_seed_order(tmp_path: Path) -> None:
     labels = np.array([0, 1, 2, 2])
     preds = {3: np.array([0, 1, 2, 0]), 7: np.array([1, 1, 2, 2])}
+    folder = PredictFolder(tmp_path)
     for seed, pred in preds.items():
-        write_predictions(tmp_path / "cfg" / f"seed_{seed}.parquet", table(labels, pred), np.zeros((4, 3)))
-    pop = load_population(str(tmp_path / "{config}" / "seed_{seed}.parquet"), "cfg", [7, 3])
+        write_predictions(folder.config("cfg").table(seed), table(labels, pred), np.zeros((4, 3)))
+    pop = load_population(folder, "cfg", [7, 3])
     assert pop.seeds == (7, 3) and pop.members == 2 and pop.examples == 4
     np.testing.assert_array_equal(pop.pred, [preds[7], preds[3]])
     np.testing.assert_allclose(pop.top1(), [0.75, 0.75])
@@ -42,8 +44,23 @@ def test_load_population_reads_members_in_seed_order(tmp_path: Path) -> None:
 
 
 def test_missing_table_is_a_one_line_error(tmp_path: Path) -> None:
-    with pytest.raises(InputCorrupt, match=r"seed_0.parquet: missing; run `dvc repro predict`"):
-        load_population(str(tmp_path / "{config}" / "seed_{seed}.parquet"), "cfg", [0])
+    with pytest.raises(InputCorrupt, match=r"clean/cfg.d/seed_0.parquet: missing; run `dvc repro predict`"):
+        load_population(PredictFolder(tmp_path), "cfg", [0])
+
+
+def test_load_views_reads_the_clean_and_every_corrupted_view(tmp_path: Path) -> None:
+    folder = PredictFolder(tmp_path)
+    labels = np.array([0, 1, 2, 2])
+    sample = table(labels[[1, 3]], np.array([1, 0]))
+    sample["example_id"] = np.array([1, 3], dtype=np.int32)
+    write_predictions(folder.config("cfg").table(0), table(labels, labels), np.zeros((4, 3)))
+    write_predictions(folder.config("cfg").table(0, "rotate-1"), sample, np.zeros((2, 3)))
+    assert folder.config("cfg").table(0, "rotate-1") == tmp_path / "corrupted/cfg.d/rotate-1/seed_0.parquet"
+    pops = load_views(folder, "cfg", [0], ["rotate-1"])
+    assert list(pops) == ["clean", "rotate-1"]
+    np.testing.assert_array_equal(pops["rotate-1"].example_ids, [1, 3])
+    np.testing.assert_array_equal(pops["rotate-1"].pred, [[1, 0]])
+    assert pops["clean"].pred.dtype == np.int64 and pops["clean"].p_pred.dtype == np.float64
 
 
 def test_members_with_different_labels_are_refused() -> None:
@@ -62,13 +79,13 @@ def test_class_ids_beyond_the_dataset_are_refused() -> None:
 
 def test_reference_must_match_the_prepared_labels(tmp_path: Path) -> None:
     labels = np.array([0, 1, 2])
-    write_predictions(tmp_path / "dense" / "seed_0.parquet", table(labels, labels), np.zeros((3, 3)))
-    pattern = str(tmp_path / "{config}" / "seed_{seed}.parquet")
-    assert load_reference(pattern, [0], labels, 3).members == 1
+    folder = PredictFolder(tmp_path)
+    write_predictions(folder.config("dense").table(0), table(labels, labels), np.zeros((3, 3)))
+    assert load_reference(folder, [0], labels, 3).members == 1
     with pytest.raises(
         PredictionsMismatch, match=r"dense: test labels differ from the prepared test split's"
     ):
-        load_reference(pattern, [0], np.array([0, 1, 1]), 3)
+        load_reference(folder, [0], np.array([0, 1, 1]), 3)
 
 
 def test_a_sampled_view_keeps_its_test_split_ids() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from pipeline.analysis import robustness as rob
 from pipeline.analysis.population import Population
@@ -61,3 +62,12 @@ def test_undefined_ratios_are_nan_and_skipped_in_means() -> None:
     assert math.isnan(rob.ratio(1.0, 0.0)) and math.isnan(rob.ratio(1.0, -0.1))
     assert rob.mean_finite([1.0, float("nan"), 3.0]) == 2.0
     assert math.isnan(rob.mean_finite([float("nan")]))
+
+
+def test_view_names_parse_back_to_corruption_and_severity() -> None:
+    from pipeline.robustness import parse_view, view_name
+
+    assert parse_view(view_name("gaussian_noise", 3)) == ("gaussian_noise", 3)
+    for bad in ("clean", "rotate", "rotate-x", "not_a_corruption-1"):
+        with pytest.raises(ValueError, match="is not a corrupted view's name"):
+            parse_view(bad)

@@ -3,8 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.analysis.subgroups import COLUMNS, select_attributes, subgroup_rows
+from pipeline.analysis.subgroups import select_attributes, subgroup_rows
 from pipeline.config import ConfigError
+from pipeline.io.stats import SUBGROUP_COLUMNS as COLUMNS
 
 
 def test_groups_by_hand() -> None:

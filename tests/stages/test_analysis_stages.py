@@ -3,7 +3,6 @@ compressed population built to forget mostly examples with ``Male`` = 1."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -27,7 +26,7 @@ from pipeline.config import (
 from pipeline.data.base import Split
 from pipeline.data.celeba import ATTRIBUTES
 from pipeline.data.prepare import Prepared
-from pipeline.io.predictions import write_predictions
+from pipeline.io.predictions import PredictFolder, write_predictions
 from pipeline.io.prepared import save_prepared
 from pipeline.stages import pie as pie_stage
 from pipeline.stages import stats as stats_stage
@@ -70,16 +69,14 @@ def study(tmp_path: Path) -> dict[str, Any]:
     # flipped; int8_static members: with the first 60 examples flipped.
     forgotten = (attributes[:, MALE] == 1) & (rng.random(N) < 0.3)
     other = np.arange(N) < 60
-    pattern = str(tmp_path / "predict" / "{config}" / "seed_{seed}.parquet")
+    predict = PredictFolder(tmp_path / "predict")
     for seed in SEEDS:
         wrong = np.random.default_rng(100 + seed).random(N) < 0.1
         dense = np.where(wrong, 1 - labels, labels)
         comp = np.where(forgotten, 1 - dense, dense)
         quant = np.where(other, 1 - dense, dense)
         for config, pred in (("dense", dense), ("magnitude_50", comp), ("int8_static", quant)):
-            write_predictions(
-                Path(pattern.format(config=config, seed=seed)), columns(labels, pred), np.zeros((N, 2))
-            )
+            write_predictions(predict.config(config).table(seed), columns(labels, pred), np.zeros((N, 2)))
     params = dataclasses.replace(
         tiny_params(),
         population=PopulationParams(seeds=SEEDS),
@@ -97,7 +94,7 @@ def study(tmp_path: Path) -> dict[str, Any]:
     params_file.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
     return {
         "root": tmp_path,
-        "pattern": pattern,
+        "predict": predict,
         "params": str(params_file),
         "forgotten": forgotten,
         "other": other,
@@ -105,11 +102,11 @@ def study(tmp_path: Path) -> dict[str, Any]:
 
 
 def run_stage(module: Any, study: dict[str, Any], out: str) -> Path:
+    """The stage through its command line: the prepare and predict folders in, ``out`` out."""
     root = study["root"]
-    args = argparse.Namespace(
-        params=study["params"], predictions=study["pattern"], data=str(root / "prepared"), out=str(root / out)
-    )
-    module.main(args)
+    argv = ["--params", study["params"], "--prepare", str(root / "prepared")]
+    argv += ["--predict", str(root / "predict"), "--out", str(root / out)]
+    module.main(module.build_parser().parse_args(argv))
     return Path(root / out)
 
 
@@ -204,10 +201,10 @@ def test_a_failing_run_keeps_the_previous_outputs(study: dict[str, Any]) -> None
 
     out = run_stage(stats_stage, study, "stats")
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    Path(study["pattern"].format(config="int8_static", seed=2)).unlink()  # a table goes missing mid-run
+    study["predict"].config("int8_static").table(2).unlink()  # a table goes missing mid-run
     from pipeline.errors import InputCorrupt
 
-    with pytest.raises(InputCorrupt, match=r"int8_static/seed_2.parquet: missing; run `dvc repro predict`"):
+    with pytest.raises(InputCorrupt, match=r"int8_static.d/seed_2.parquet: missing; run `dvc repro predict`"):
         run_stage(stats_stage, study, "stats")
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in study["root"].iterdir() if p.name.startswith(".")) == []
@@ -218,3 +215,42 @@ def test_a_failing_run_keeps_the_previous_outputs(study: dict[str, Any]) -> None
         ConfigError, match=r"stats.subgroup_attributes: unknown attribute 'Tall'; allowed: 5_o_Clock"
     ):
         run_stage(stats_stage, study, "stats")
+
+
+def test_the_owners_read_back_what_the_stages_wrote(study: dict[str, Any]) -> None:
+    """The readers of pipeline/io/stats.py and pipeline/io/pie.py (the report's): numbers parsed, names
+    kept as text, the dense config's per-class rows and every compressed config's confusion change."""
+    from pipeline.io import pie, stats
+
+    stats_out, pie_out = run_stage(stats_stage, study, "stats"), run_stage(pie_stage, study, "pie")
+    assert list(stats.read_summary(stats_out)["configs"]) == ["dense", "magnitude_50", "int8_static"]
+    rows = stats.read_per_class(stats_out, "dense")
+    assert [r["class_name"] for r in rows] == ["not Blond_Hair", "Blond_Hair"] and rows[0]["change"] == 0.0
+    assert rows[0]["impacted"] is False and isinstance(rows[0]["examples"], int)
+    diff = stats.read_confusion_diff(stats_out, "magnitude_50")
+    np.testing.assert_array_equal(diff, np.load(stats_out / "confusion" / "diff" / "magnitude_50.npy"))
+    changes = stats.read_confusion_changes(stats_out)
+    assert all(r["config"] in ("magnitude_50", "int8_static") and r["change"] > 0 for r in changes)
+    assert pie.read_summary(pie_out)["configs"]["magnitude_50"]["pies"] == int(study["forgotten"].sum())
+    overlap = pie.read_overlap(pie_out)
+    assert overlap[0]["config_a"] == "magnitude_50" and overlap[0]["jaccard"] == 1.0
+    assert [p.name for p in pie.PieFolder(pie_out).galleries("magnitude_50")] == [
+        "gallery_001.png",
+        "gallery_002.png",
+    ]
+
+
+def test_stats_and_pie_depend_on_the_clean_predictions_only() -> None:
+    """Editing the corruptions reruns predict and robustness, not stats or pie (they read no corrupted
+    view); the torch-free analyses are fan-ins of the root dvc.yaml, robustness reading corrupt's views."""
+    from ..conftest import REPO
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    for name in ("stats", "pie"):
+        data = [d for d in stages[name]["deps"] if d.startswith("data/")]
+        assert data == ["data/validate", "data/prepare", "data/predict/clean"], name
+    robustness = stages["robustness"]
+    assert "matrix" not in robustness and robustness["outs"] == ["data/robustness"]
+    assert {"data/corrupt", "data/predict"} <= set(robustness["deps"])
+    assert robustness["params"] == ["compress", "population"]  # the views come from data/corrupt
+    assert not (REPO / "families" / "robustness").exists()

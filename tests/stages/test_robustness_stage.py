@@ -1,8 +1,8 @@
-"""The ``robustness@config`` stage on hand-made prediction tables of two corruptions at two severities."""
+"""The ``robustness`` stage (one over every config) on hand-made prediction tables of two corruptions at two
+severities, the views named by a fake ``corrupt`` folder."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -13,12 +13,21 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, CorruptParams, PopulationParams, to_dict
+from pipeline.config import (
+    CompressionConfig,
+    CompressParams,
+    CorruptParams,
+    PopulationParams,
+    QuantSpec,
+    to_dict,
+)
 from pipeline.data.base import Split
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
-from pipeline.io.predictions import write_predictions
+from pipeline.io.predictions import PredictFolder, write_predictions
 from pipeline.io.prepared import save_prepared
+from pipeline.io.robustness import RobustnessFolder, read_summary
+from pipeline.io.views import write_views
 from pipeline.stages import robustness as stage
 
 from ..conftest import tiny_params
@@ -64,35 +73,45 @@ def study(tmp_path: Path) -> dict[str, Any]:
         tmp_path / "prepared",
         Prepared("synthetic", tuple("abcd"), (), empty, empty, Split(images, labels), "x", "x"),
     )
-    pattern = str(tmp_path / "predict" / "{config}" / "{view}" / "seed_{seed}.parquet")
+    predict = PredictFolder(tmp_path / "predict")
     for config, wrong in WRONG.items():
         for view, count in wrong.items():
             ids = np.arange(N) if view == "clean" else SAMPLE
             for seed in SEEDS:
-                path = Path(pattern.format(config=config, view=view, seed=seed))
                 pred = wrong_first(labels[ids], count)
-                write_predictions(path, columns(ids, labels[ids], pred), np.zeros((ids.size, K)))
+                table = columns(ids, labels[ids], pred)
+                write_predictions(predict.config(config).table(seed, view), table, np.zeros((ids.size, K)))
+    # The views as the corrupt stage wrote them, in its order (corruption-major, severities ascending).
+    views = {view: images[SAMPLE] for view in VIEWS}
+    write_views(tmp_path / "corrupt", SAMPLE, views, {"sample_size": SAMPLE.size, "seed": 0})
     params = dataclasses.replace(
         tiny_params(),
         population=PopulationParams(seeds=SEEDS),
-        corrupt=CorruptParams(corruptions=("rotate", "gaussian_noise"), severities=(5, 1)),
+        compress=CompressParams(
+            {"dense": CompressionConfig(), "int8_static": CompressionConfig(quantize=QuantSpec())}
+        ),
+        # Not read by the stage: the views are those of the corrupt folder.
+        corrupt=CorruptParams(corruptions=("shear",), severities=(2,)),
     )
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
-    return {"root": tmp_path, "pattern": pattern, "params": str(params_file)}
+    return {"root": tmp_path, "predict": predict, "params": str(params_file)}
 
 
 def run(study: dict[str, Any], config: str, out: str = "robustness") -> Path:
+    """The stage through its command line; returns ``config``'s output folder."""
     root = study["root"]
-    args = argparse.Namespace(
-        params=study["params"],
-        config=config,
-        predictions=study["pattern"],
-        data=str(root / "prepared"),
-        out=str(root / out / config),
-    )
-    stage.main(args)
-    return root / out / config
+    argv = [
+        "--params",
+        study["params"],
+        "--prepare",
+        str(root / "prepared"),
+        "--corrupt",
+        str(root / "corrupt"),
+    ]
+    argv += ["--predict", str(root / "predict"), "--out", str(root / out)]
+    stage.main(stage.build_parser().parse_args(argv))
+    return RobustnessFolder(root / out).config(config)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -139,15 +158,27 @@ def test_reruns_are_byte_identical(study: dict[str, Any]) -> None:
         assert (first / name).read_bytes() == (second / name).read_bytes()
 
 
-def test_unknown_config_names_the_defined_ones(study: dict[str, Any]) -> None:
-    with pytest.raises(ConfigError, match=r"no config named 'int4'; defined: dense, magnitude_50"):
-        run(study, "int4")
+def test_every_config_gets_its_folder_and_the_views_come_from_the_corrupt_folder(
+    study: dict[str, Any],
+) -> None:
+    """One run writes every config's folder (dense too); the views are those views.json lists, whatever
+    the corrupt params say now (a change there reruns corrupt and predict first)."""
+    out = run(study, "dense").parent
+    assert sorted(p.name for p in out.iterdir()) == ["dense", "int8_static"]
+    assert sorted(p.name for p in (out / "int8_static").iterdir()) == [
+        "per_class.csv",
+        "summary.json",
+        "views.csv",
+    ]
+    summary = read_summary(out, "int8_static")
+    assert summary["corruptions"] == ["gaussian_noise", "rotate"] and summary["severities"] == [1, 5]
+    assert [r["view"] for r in read_csv(out / "dense" / "views.csv")] == ["clean", *VIEWS]
 
 
 def test_a_missing_view_keeps_the_previous_outputs(study: dict[str, Any]) -> None:
     out = run(study, "int8_static")
     before = (out / "summary.json").read_bytes()
-    Path(study["pattern"].format(config="int8_static", view="rotate-5", seed=1)).unlink()
+    study["predict"].config("int8_static").table(1, "rotate-5").unlink()
     with pytest.raises(InputCorrupt, match=r"rotate-5/seed_1.parquet: missing; run `dvc repro predict`"):
         run(study, "int8_static")
     assert (out / "summary.json").read_bytes() == before
