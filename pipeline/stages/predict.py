@@ -46,7 +46,7 @@ def predict_views(args: argparse.Namespace, params: Params, out: Path) -> None:
     """Every member's predictions on the clean and the corrupted views, and the summary, into ``out``."""
     import torch
 
-    from pipeline.compression.members import load_member
+    from pipeline.compression.load import load_model
     from pipeline.prediction import predict_logits, prediction_columns, top1
     from pipeline.progress import progress
 
@@ -56,7 +56,7 @@ def predict_views(args: argparse.Namespace, params: Params, out: Path) -> None:
     seeds = params.population.seeds
     models, members = {}, []
     for seed in seeds:
-        model, meta = load_member(Path(args.members.format(seed=seed)))
+        model, meta = load_model(Path(args.members.format(seed=seed)))
         models[seed] = model.to(memory_format=torch.channels_last)
         start = time.perf_counter()
         logits = predict_logits(models[seed], images, params.predict.batch_size)
@@ -67,8 +67,8 @@ def predict_views(args: argparse.Namespace, params: Params, out: Path) -> None:
             {
                 "seed": seed,
                 "top1": top1(columns),
-                "size_ratio": meta.get("size_ratio", 1.0),
-                "sparsity": meta.get("sparsity", {}).get("overall", {}).get("sparsity", 0.0),
+                "size_ratio": meta.size_ratio,
+                "sparsity": meta.overall_sparsity,
             }
         )
         log.info(
