@@ -95,8 +95,8 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.analysis.population import PredictionsMismatch, check_comparable, load_population
     from pipeline.io.files import write_json
     from pipeline.io.folders import replaced_folder
+    from pipeline.io.prepared import load_test_split
     from pipeline.io.tables import write_table
-    from pipeline.io.test_split import load_test_split
     from pipeline.robustness import CLEAN_VIEW, CORRUPTION_FAMILIES, corrupted_views, view_name
 
     params = load_params(args.params)

@@ -45,8 +45,8 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.analysis.population import check_comparable, load_population, load_reference
     from pipeline.io.files import atomic_path, write_json
     from pipeline.io.folders import replaced_folder
+    from pipeline.io.prepared import load_test_split
     from pipeline.io.tables import write_table
-    from pipeline.io.test_split import load_test_split
 
     params = load_params(args.params)
     cfg = params.stats
