@@ -90,9 +90,8 @@ def train_seed(
     store = ResumeFile(checkpoint, inputs_key(resume_inputs(params, seed, data.sha256)))  # modules loaded
     resume = resume_with(store.load(), store.save)
     if resume.start is not None:
-        log.info(
-            f"seed {seed}: resuming from epoch {resume.start.epoch}/{params.train.epochs} ({store.path})"
-        )
+        at = f"{resume.start.epoch}/{params.train.epochs}"
+        log.info(f"seed {seed}: resuming from epoch {at} (state {store.path})")
 
     def report(r: EpochRecord) -> None:
         log.info(f"seed {seed} epoch {r.epoch}/{params.train.epochs}: {r.summary()}")
