@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from pipeline.io.predictions import TOP_K, as_table
 from pipeline.numbers import fmt
 from pipeline.pixels import to_unit
 from pipeline.robustness import CLEAN_VIEW
+
+if TYPE_CHECKING:
+    from pipeline.io.checkpoints import CheckpointMeta
 
 log = logging.getLogger("pipeline.predict")
 
@@ -73,20 +76,15 @@ def top1(columns: Mapping[str, np.ndarray]) -> float:
     return float((columns["pred"] == columns["label"]).mean())
 
 
-def member_row(seed: int, top1: float, meta: Mapping[str, Any]) -> dict[str, Any]:
-    """A member's entry of the clean summary: its top-1 and, from its checkpoint's metadata, the storage
-    size ratio and overall sparsity (1.0 and 0.0 for a dense member)."""
-    return {
-        "seed": seed,
-        "top1": top1,
-        "size_ratio": meta.get("size_ratio", 1.0),
-        "sparsity": meta.get("sparsity", {}).get("overall", {}).get("sparsity", 0.0),
-    }
+def member_row(seed: int, top1: float, meta: CheckpointMeta) -> dict[str, Any]:
+    """A cell's entry of the clean summary: its top-1 and, from its checkpoint's metadata, the storage
+    size ratio and overall sparsity (1.0 and 0.0 for a dense cell)."""
+    return {"seed": seed, "top1": top1, "size_ratio": meta.size_ratio, "sparsity": meta.overall_sparsity}
 
 
 def predict_clean(
     config: str,
-    members: Mapping[int, tuple[nn.Module, Mapping[str, Any]]],
+    members: Mapping[int, tuple[nn.Module, CheckpointMeta]],
     images: np.ndarray,
     labels: np.ndarray,
     batch_size: int,
@@ -147,12 +145,12 @@ def _predict_view(
         yield seed, prediction_columns(logits, labels, ids), logits.numpy()
 
 
-def load_cells(paths: Mapping[int, Any]) -> dict[int, tuple[nn.Module, Mapping[str, Any]]]:
+def load_cells(paths: Mapping[int, Any]) -> dict[int, tuple[nn.Module, CheckpointMeta]]:
     """seed -> (model in channels-last layout, checkpoint metadata) of each cell's checkpoint ``paths``."""
-    from pipeline.compression.members import load_member
+    from pipeline.compression.load import load_model
 
-    cells: dict[int, tuple[nn.Module, Mapping[str, Any]]] = {}
+    cells: dict[int, tuple[nn.Module, CheckpointMeta]] = {}
     for seed, path in paths.items():
-        model, meta = load_member(path)
+        model, meta = load_model(path)
         cells[seed] = (model.to(memory_format=torch.channels_last), meta)
     return cells

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from pipeline.compression.members import load_member
+from pipeline.compression.load import load_model
 from pipeline.config import load_params
 from pipeline.io.prepared import load_prepared
 from pipeline.prediction import predict_logits
@@ -70,7 +70,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     batch = load_params().predict.batch_size
-    model, _ = load_member(Path(args.checkpoint))
+    model, _ = load_model(Path(args.checkpoint))
     data = load_prepared(Path(args.data))
     images = torch.from_numpy(data.test.images)
     n = images.shape[0]

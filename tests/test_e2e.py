@@ -26,10 +26,10 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
     assert (len(prepared.train), len(prepared.val), len(prepared.test)) == (448, 64, 256)
     for seed in (0, 1):
         state, meta = load_checkpoint(study / f"data/train/seed_{seed}/model.safetensors")
-        assert meta["seed"] == seed and meta["arch"] == "small_cnn" and meta["kind"] == "dense"
-        assert meta["dataset_sha256"] == prepared.sha256
-        assert meta["config"]["train"]["epochs"] == 1
-        assert {"torch", "torchvision", "numpy", "python"} <= set(meta["versions"])
+        assert meta.seed == seed and meta.arch == "small_cnn" and meta.kind == "member"
+        assert meta.dataset_sha256 == prepared.sha256
+        assert meta.params.train.epochs == 1
+        assert {"torch", "torchvision", "numpy", "python"} <= set(meta.versions)
         assert "net.classifier.weight" in state and "mean" in state
         history = (study / f"reports/training/seed_{seed}.csv").read_text().splitlines()
         assert history[0].startswith("epoch,train_loss,train_acc,val_loss,val_acc") and len(history) == 2
@@ -46,8 +46,8 @@ def test_every_output_is_there_and_consistent(study: Path) -> None:
     assert metrics["magnitude_50"]["size_ratio"] < 1.0 and metrics["int8_static"]["size_ratio"] < 0.3
     for seed in (0, 1):
         _, meta = load_checkpoint(study / f"data/compress/magnitude_50/seed_{seed}.safetensors")
-        assert meta["kind"] == "compressed" and meta["config"] == "magnitude_50"
-        assert abs(meta["sparsity"]["overall"]["sparsity"] - 0.5) < 1e-3
+        assert meta.kind == "cell" and meta.cell is not None and meta.cell.config == "magnitude_50"
+        assert abs(meta.overall_sparsity - 0.5) < 1e-3
         table = read_predictions(PredictFolder(study / "data/predict").config("int8_static").table(seed))
         assert table["example_id"].tolist() == list(range(256))
         assert table["label"].tolist() == prepared.test.labels.tolist()

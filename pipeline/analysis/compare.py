@@ -14,8 +14,8 @@ from pipeline.analysis import pie, stats, subgroups
 from pipeline.analysis.floor import seed_pairs
 from pipeline.analysis.population import Population, check_comparable
 from pipeline.config import StatsParams
+from pipeline.io.prepared import TestSplit
 from pipeline.io.stats import StatsOutputs
-from pipeline.io.test_split import TestSplit
 from pipeline.numbers import clean, fmt
 
 log = logging.getLogger("pipeline.stats")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.io.test_split import TestSplit
+from pipeline.io.prepared import TestSplit
 
 
 def subgroup_rows(

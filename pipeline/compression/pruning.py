@@ -11,21 +11,17 @@ During fine-tuning a :class:`MaskKeeper` re-applies fixed masks after each optim
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypedDict, cast
+from typing import cast
 
 import torch
 from torch import nn
 
+from pipeline.compression.report import SparsityReport, TensorSparsity
 from pipeline.config import PruneSpec
+from pipeline.models.layers import weight_layers
 
 Scorer = Callable[[dict[str, torch.Tensor], torch.Generator], dict[str, torch.Tensor]]
 Masks = dict[str, torch.Tensor]  # parameter name -> bool tensor of the weight's shape, True = keep
-
-
-class TensorSparsity(TypedDict):
-    numel: int
-    zeros: int
-    sparsity: float
 
 
 # ------------------------------------------------------------------------------------ what can be pruned
@@ -39,7 +35,7 @@ def prunable(model: nn.Module, include_classifier: bool = False) -> dict[str, nn
     ``include_classifier``, as in Hooker et al., who prune every conv (first conv and shortcut
     projections included) but not the final FC.  Biases and normalization parameters are never pruned.
     """
-    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    layers = weight_layers(model)
     if not include_classifier:
         layers = layers[:-1]
     return {f"{name}.weight" if name else "weight": cast(nn.Parameter, m.weight) for name, m in layers}
@@ -166,18 +162,15 @@ def apply_masks(model: nn.Module, masks: Masks) -> None:
             params[name].masked_fill_(~mask, 0.0)
 
 
-def sparsity_report(model: nn.Module, names: list[str]) -> dict[str, TensorSparsity]:
-    """Exact zeros per named parameter, plus ``overall`` over all of them (zeros / numel)."""
+def sparsity_report(model: nn.Module, names: list[str]) -> SparsityReport:
+    """Exact zeros per named parameter, and over all of them (zeros / numel)."""
     params = dict(model.named_parameters())
-    report: dict[str, TensorSparsity] = {}
-    for name in names:
-        p = params[name]
-        numel, zeros = p.numel(), int((p == 0).sum())
-        report[name] = {"numel": numel, "zeros": zeros, "sparsity": zeros / max(numel, 1)}
-    numel = sum(r["numel"] for r in report.values())
-    zeros = sum(r["zeros"] for r in report.values())
-    report["overall"] = {"numel": numel, "zeros": zeros, "sparsity": zeros / max(numel, 1)}
-    return report
+    tensors = {
+        name: TensorSparsity.of(params[name].numel(), int((params[name] == 0).sum())) for name in names
+    }
+    numel = sum(t.numel for t in tensors.values())
+    zeros = sum(t.zeros for t in tensors.values())
+    return SparsityReport(tensors, TensorSparsity.of(numel, zeros))
 
 
 # ------------------------------------------------------------------------------------------- schedules

@@ -19,7 +19,7 @@ Semantics of the methods:
   image's prediction never depends on its batch neighbours.
 - ``int8_static``: int8 per-channel weights; per-tensor affine uint8 activations at the input and output of
   every layer (after its ReLU when one directly follows, as a fused conv-bn-relu kernel), from min/max
-  observers (PyTorch FX post-training static quantization; checked against it in ``backend.py``).
+  observers (PyTorch FX post-training static quantization; checked against it by ``scripts/int8_backend.py``).
 - ``int4_weight``: ``spec.bits``-bit (4, 3 or 2) symmetric per-channel weights, dynamic 8-bit activations
   (Schwaiger et al.).
 
@@ -40,14 +40,15 @@ import torch
 import torch.fx
 from torch import nn
 
+from pipeline.compression.report import LayerBits
 from pipeline.config import QuantSpec
+from pipeline.models.layers import weight_layers
 
 Quantizer = Callable[[nn.Module, torch.Tensor | None, QuantSpec], nn.Module]
 
 ACT_QMIN, ACT_QMAX = 0, 255  # uint8 storage range of activations
 ACT_LEVELS = 127  # a calibrated range spans 127 steps: PyTorch's reduce_range on x86 (7-bit accumulation)
 EPS = torch.finfo(torch.float32).eps  # smallest scale, as PyTorch's observers
-_LAYERS = (nn.Conv2d, nn.Linear)  # exact types: subclasses (e.g. timm's Conv2dSame) keep their own forward
 _BN = {nn.Conv2d: nn.BatchNorm2d, nn.Linear: nn.BatchNorm1d}
 
 
@@ -166,14 +167,6 @@ QuantLayer = QuantConv2d | QuantLinear
 
 
 @dataclass(frozen=True)
-class LayerBits:
-    """Bit widths of one quantized weight tensor and of the activations its layer reads (32: float)."""
-
-    weight_bits: int
-    activation_bits: int
-
-
-@dataclass(frozen=True)
 class _Scheme:
     activations: str  # "float", "dynamic" or "static"
     round_weight: Callable[[torch.Tensor, int], torch.Tensor]  # (tensor, bits) -> dequantized tensor
@@ -216,7 +209,8 @@ def _sites(model: nn.Module) -> list[_Site]:
     """Every Conv2d / Linear with its foldable BN and fusable ReLU, found on the torch.fx graph, or only
     between neighbours of an nn.Sequential when the model cannot be traced."""
     modules = dict(model.named_modules())
-    layers = [name for name, m in modules.items() if type(m) in _LAYERS]
+    # exact types: a subclass (e.g. timm's Conv2dSame) keeps its own forward
+    layers = [name for name, _ in weight_layers(model, exact=True)]
     try:
         graph = torch.fx.symbolic_trace(model).graph
     except Exception:  # some timm models are not symbolically traceable

@@ -5,11 +5,14 @@ The test split is kept as the files define it: it is never used for training, ca
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from pipeline.config import ConfigError, PrepareParams
 from pipeline.data.base import RawDataset, Split
 
 SPLITS = ("train", "val", "test")
@@ -80,4 +83,27 @@ def prepare(raw: RawDataset, val_fraction: float, split_seed: int) -> Prepared:
     digest = content_sha256(splits, raw.class_names)
     return Prepared(
         raw.name, raw.class_names, raw.attribute_names, **splits, sha256=digest, source=raw.source
+    )
+
+
+def source(cfg: PrepareParams, raw: Path) -> tuple[Path, PrepareParams]:
+    """The folder the dataset's files are read from (``prepare.root``, else ``raw``, where downloads go),
+    and the settings to read it with: a folder of the user's is only read, never downloaded into."""
+    if cfg.root is None:
+        return raw, cfg
+    if not Path(cfg.root).is_dir():  # a typo must not make a new folder that torchvision then fills
+        raise ConfigError(
+            f"prepare.root: no folder {cfg.root!r}; use null for data/raw, or an existing folder"
+        )
+    return Path(cfg.root), dataclasses.replace(cfg, allow_download=False)
+
+
+def summary_line(data: Prepared, seconds: float) -> str:
+    from pipeline.numbers import fmt
+
+    sizes = ", ".join(f"{name} {len(data.split(name))}" for name in SPLITS)
+    shape = "x".join(map(str, data.image_shape))
+    return (
+        f"{data.name} from {data.source}: {sizes} images of {shape}, {data.num_classes} classes, "
+        f"sha256 {data.sha256[:12]}… ({fmt(seconds, 1)} s)"
     )

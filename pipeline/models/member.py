@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from pipeline.models.registry import build_model
+from pipeline.pixels import to_unit
 
 
 class Member(nn.Module):
@@ -30,7 +31,7 @@ class Member(nn.Module):
 
 def channel_stats(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std of uint8 images (N, C, H, W), on the [0, 1] scale, in float64."""
-    x = images.to(torch.float64) / 255.0
+    x = to_unit(images, torch.float64)
     return x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3))
 
 

@@ -27,7 +27,7 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.io import pie
     from pipeline.io.folders import replaced_folder
     from pipeline.io.predictions import PredictFolder
-    from pipeline.io.test_split import load_test_split
+    from pipeline.io.prepared import load_test_split
 
     params = load_params(args.params)
     test = load_test_split(Path(args.prepare))

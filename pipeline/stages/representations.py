@@ -119,12 +119,12 @@ def _sample(test_images: np.ndarray, cfg: RepresentationsParams) -> torch.Tensor
 def _load_pair(dense_path: str, member_path: str) -> tuple[nn.Module, nn.Module]:
     """The dense and the compressed member of one seed; the same object when both paths are one file
     (config ``dense``), so that its representations are captured and reduced once."""
-    from pipeline.compression.members import load_member
+    from pipeline.compression.load import load_model
 
-    dense, _ = load_member(Path(dense_path))
+    dense, _ = load_model(Path(dense_path))
     if Path(member_path).resolve() == Path(dense_path).resolve():
         return dense, dense
-    member, _ = load_member(Path(member_path))
+    member, _ = load_model(Path(member_path))
     return dense, member
 
 

@@ -38,6 +38,8 @@ from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 if TYPE_CHECKING:
     import torch
 
+    from pipeline.io.checkpoints import CheckpointMeta
+
 log = logging.getLogger("pipeline.saliency")
 
 METRICS = ("mad", "signed", "spearman", "top_overlap")
@@ -107,11 +109,11 @@ def member_maps(
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], bool]:
     """Maps (N, H, W) of every seed's dense and compressed member for ``images`` and ``targets``, and
     whether any compressed member's gradients pass a straight-through estimator."""
-    from pipeline.compression.members import load_member
+    from pipeline.compression.load import load_model
     from pipeline.saliency.maps import saliency_maps
 
-    def maps_of(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
-        model, meta = load_member(path)
+    def maps_of(path: Path) -> tuple[np.ndarray, CheckpointMeta]:
+        model, meta = load_model(path)
         return saliency_maps(model, images, targets, cfg.method, steps=cfg.steps), meta
 
     dense: dict[int, np.ndarray] = {}
@@ -130,12 +132,10 @@ def member_maps(
 # ------------------------------------------------------------------------------------------ pure helpers
 
 
-def straight_through(meta: dict[str, Any]) -> bool:
+def straight_through(meta: CheckpointMeta) -> bool:
     """Whether the member's gradients pass fake-quantized activations (integer quantization): the
     straight-through estimator; fp16/bf16 members and unquantized ones have exact gradients."""
-    from pipeline.compression.members import quant_spec
-
-    spec = quant_spec(meta)
+    spec = meta.quant_spec
     return spec is not None and spec.method not in FLOAT_QUANT
 
 

@@ -27,8 +27,8 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.analysis.population import DENSE, load_population, load_reference
     from pipeline.io.folders import replaced_folder
     from pipeline.io.predictions import PredictFolder
+    from pipeline.io.prepared import load_test_split
     from pipeline.io.stats import write_stats
-    from pipeline.io.test_split import load_test_split
 
     params = load_params(args.params)
     test = load_test_split(Path(args.prepare))

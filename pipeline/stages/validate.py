@@ -19,6 +19,12 @@ from pipeline.stages._cli import parser, run
 VALID = "params.yaml is valid (checked by the validate stage)\n"
 
 
+def build_parser() -> argparse.ArgumentParser:
+    p = parser(__doc__ or "")
+    p.add_argument("--out", required=True, help="output: the marker file every other stage depends on")
+    return p
+
+
 def main(args: argparse.Namespace) -> None:
     load_params(args.params)
     with atomic_path(Path(args.out)) as tmp:
@@ -26,6 +32,4 @@ def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    p = parser(__doc__ or "")
-    p.add_argument("--out", required=True, help="output: the marker file every other stage depends on")
-    run(main, p.parse_args())
+    run(main, build_parser().parse_args())

@@ -17,6 +17,8 @@ from torch import nn
 
 from pipeline.config import TrainParams
 from pipeline.data.prepare import Prepared
+from pipeline.numbers import fmt
+from pipeline.pixels import to_unit
 from pipeline.progress import progress
 from pipeline.training.optim import Optimizer
 from pipeline.training.resume import EpochState, Resume, restore_run, run_state
@@ -36,8 +38,8 @@ class EpochRecord:
 
     def summary(self) -> str:
         return (
-            f"train loss {self.train_loss:.4f} acc {self.train_acc:.4f} | "
-            f"val loss {self.val_loss:.4f} acc {self.val_acc:.4f} | {self.images_per_second:.0f} img/s"
+            f"train loss {fmt(self.train_loss)} acc {fmt(self.train_acc)} | "
+            f"val loss {fmt(self.val_loss)} acc {fmt(self.val_acc)} | {fmt(self.images_per_second, 0)} img/s"
         )
 
 
@@ -77,7 +79,7 @@ def random_shift(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch
 
 def to_input(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 (B, C, H, W) -> float [0, 1] on ``device``, channels-last (faster convolutions on CPU)."""
-    x = images.to(device, non_blocking=True).float().div_(255.0)
+    x = to_unit(images.to(device, non_blocking=True))
     return x.contiguous(memory_format=torch.channels_last)
 
 

@@ -88,8 +88,8 @@ def test_layer_scope_hits_the_target_per_tensor(arch: str, method: str, sparsity
     apply_masks(net, masks)
     report = sparsity_report(net, list(masks))
     for name, w in prunable(net).items():
-        assert report[name]["zeros"] == expected_zeros(w, method, sparsity)
-        assert int(masks[name].sum()) == w.numel() - report[name]["zeros"]
+        assert report.tensors[name].zeros == expected_zeros(w, method, sparsity)
+        assert int(masks[name].sum()) == w.numel() - report.tensors[name].zeros
 
 
 @pytest.mark.parametrize("arch", ["small_cnn", "lenet5"])
@@ -99,9 +99,9 @@ def test_global_scope_hits_the_target_overall(arch: str, method: str, sparsity: 
     net = model(arch)
     masks = compute_masks(net, spec(method=method, scope="global"), sparsity, gen())
     apply_masks(net, masks)
-    overall = sparsity_report(net, list(masks))["overall"]
+    overall = sparsity_report(net, list(masks)).overall
     n = sum(w.numel() for w in prunable(net).values())
-    assert overall["numel"] == n and overall["zeros"] == n - round(n * (1 - sparsity))
+    assert overall.numel == n and overall.zeros == n - round(n * (1 - sparsity))
 
 
 def test_global_scope_prunes_layers_unevenly() -> None:
@@ -194,7 +194,7 @@ def sgd_steps(net: nn.Module, hook: MaskKeeper, steps: int, record: list[float] 
         opt.step()
         hook.after_step(step)
         if record is not None:
-            record.append(sparsity_report(net, list(hook.masks))["overall"]["sparsity"])
+            record.append(sparsity_report(net, list(hook.masks)).overall.sparsity)
 
 
 @pytest.mark.parametrize("method", list(SCORERS))
@@ -235,8 +235,8 @@ def test_gradual_pruner_ends_at_the_target_and_never_regrows(method: str, scope:
     report = sparsity_report(net, list(pruner.masks))
     weights = prunable(net)
     if scope == "global":
-        n = report["overall"]["numel"]
-        assert report["overall"]["zeros"] == n - round(n * 0.2)
+        n = report.overall.numel
+        assert report.overall.zeros == n - round(n * 0.2)
     else:
-        assert all(report[n]["zeros"] == expected_zeros(w, method, 0.8) for n, w in weights.items())
-    assert all(int(m.sum()) == weights[n].numel() - report[n]["zeros"] for n, m in pruner.masks.items())
+        assert all(report.tensors[n].zeros == expected_zeros(w, method, 0.8) for n, w in weights.items())
+    assert all(int(m.sum()) == weights[n].numel() - report.tensors[n].zeros for n, m in pruner.masks.items())

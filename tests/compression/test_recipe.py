@@ -9,14 +9,16 @@ import pytest
 import torch
 
 from pipeline.compression.finetune import finetune, finetune_steps
-from pipeline.compression.members import load_member
+from pipeline.compression.load import load_model
 from pipeline.compression.pruning import MaskKeeper, compute_masks, prunable
 from pipeline.compression.recipe import calibration_images, compress_member
-from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainParams, to_dict
+from pipeline.config import CompressionConfig, PruneSpec, QuantSpec, TrainParams
 from pipeline.data.prepare import Prepared
-from pipeline.io.checkpoints import save_checkpoint
+from pipeline.io.checkpoints import CheckpointMeta, save_checkpoint
 from pipeline.models.member import new_member
 from pipeline.training.loop import TrainData, evaluate
+
+from ..conftest import tiny_params
 
 TRAIN = TrainParams(epochs=1, batch_size=64, eval_batch_size=256)
 
@@ -74,14 +76,18 @@ def test_compressed_member_round_trips_through_its_checkpoint(
     data = TrainData.from_prepared(tiny_data)
     model, report = compress_member(copy.deepcopy(trained), cfg, data, TRAIN, seed=0)
     if cfg.prune is not None:
-        assert report["sparsity"]["overall"]["sparsity"] == pytest.approx(cfg.prune.sparsity, abs=2e-3)
+        assert report.overall_sparsity == pytest.approx(cfg.prune.sparsity, abs=2e-3)
+    assert (report.sparsity is None) == (cfg.prune is None) and (report.bits is None) == (
+        cfg.quantize is None
+    )
     if cfg.is_dense:
-        assert report["size_ratio"] == 1.0
+        assert report.size_ratio == 1.0
     else:
-        assert report["size_ratio"] < 1.0
-    meta = {"arch": "small_cnn", "num_classes": 4, "image_shape": list(tiny_data.image_shape)}
-    save_checkpoint(tmp_path / "m.safetensors", model.state_dict(), meta | {"compression": to_dict(cfg)})
-    loaded, _ = load_member(tmp_path / "m.safetensors")
+        assert report.size_ratio < 1.0
+    meta = CheckpointMeta.member(tiny_params(), 0, tiny_data, final_val_acc=0.5).to_cell("c", cfg, report)
+    save_checkpoint(tmp_path / "m.safetensors", model.state_dict(), meta)
+    loaded, back = load_model(tmp_path / "m.safetensors")
+    assert back.cell is not None and back.cell.report == report and back.quant_spec == cfg.quantize
     x = torch.from_numpy(tiny_data.test.images[:32]).float() / 255
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -13,17 +14,18 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from pipeline.compression.members import load_member
+from pipeline.compression.load import load_model
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
-from pipeline.io.checkpoints import DIGEST_KEY, METADATA_KEY, load_checkpoint, save_checkpoint
+from pipeline.io.checkpoints import DIGEST_KEY, METADATA_KEY, CheckpointMeta, load_checkpoint, save_checkpoint
 from pipeline.io.files import read_json, read_npy
 from pipeline.io.predictions import logits_path, read_logits, read_predictions, write_predictions
-from pipeline.io.prepared import load_prepared, save_prepared
-from pipeline.io.test_split import load_test_split
+from pipeline.io.prepared import load_prepared, load_test_split, save_prepared
 from pipeline.io.views import read_views, write_views
 from pipeline.models.member import Member
 from pipeline.models.registry import build_model
+
+from ..conftest import tiny_params
 
 
 def truncate(path: Path) -> None:
@@ -59,18 +61,20 @@ def raises_naming(
 # ------------------------------------------------------------------------------------------- checkpoints
 
 
-def member_checkpoint(path: Path, classes: int = 4) -> dict[str, object]:
+def member_checkpoint(path: Path, tiny_data: Prepared, classes: int = 4) -> CheckpointMeta:
     torch.manual_seed(0)
     model = Member(build_model("small_cnn", 1, classes, 16), torch.zeros(1), torch.ones(1))
-    meta = {"arch": "small_cnn", "num_classes": 4, "image_shape": [1, 16, 16]}
+    meta = CheckpointMeta.member(tiny_params(), 0, tiny_data, final_val_acc=0.5)
     save_checkpoint(path, model.state_dict(), meta)
     return meta
 
 
-def test_an_intact_checkpoint_loads_and_its_digest_stays_in_the_file(tmp_path: Path) -> None:
+def test_an_intact_checkpoint_loads_and_its_digest_stays_in_the_file(
+    tmp_path: Path, tiny_data: Prepared
+) -> None:
     path = tmp_path / "m.safetensors"
-    meta = member_checkpoint(path)
-    model, loaded = load_member(path)
+    meta = member_checkpoint(path, tiny_data)
+    model, loaded = load_model(path)
     assert loaded == meta  # the digest is checked and taken out
     assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 4)
     from safetensors import safe_open
@@ -79,9 +83,9 @@ def test_an_intact_checkpoint_loads_and_its_digest_stays_in_the_file(tmp_path: P
         assert len(json.loads(handle.metadata()[METADATA_KEY])[DIGEST_KEY]) == 64
 
 
-def test_two_saves_of_a_member_are_byte_identical(tmp_path: Path) -> None:
-    member_checkpoint(tmp_path / "a.safetensors")
-    member_checkpoint(tmp_path / "b.safetensors")
+def test_two_saves_of_a_member_are_byte_identical(tmp_path: Path, tiny_data: Prepared) -> None:
+    member_checkpoint(tmp_path / "a.safetensors", tiny_data)
+    member_checkpoint(tmp_path / "b.safetensors", tiny_data)
     assert (tmp_path / "a.safetensors").read_bytes() == (tmp_path / "b.safetensors").read_bytes()
 
 
@@ -93,17 +97,19 @@ def test_two_saves_of_a_member_are_byte_identical(tmp_path: Path) -> None:
         ("altered", "tensor digest mismatch"),
     ],
 )
-def test_a_damaged_checkpoint_is_refused(tmp_path: Path, damage: str, message: str) -> None:
+def test_a_damaged_checkpoint_is_refused(
+    tmp_path: Path, tiny_data: Prepared, damage: str, message: str
+) -> None:
     path = tmp_path / "m.safetensors"
-    member_checkpoint(path)
+    member_checkpoint(path, tiny_data)
     DAMAGE[damage](path)
     with raises_naming(path, message):
-        load_member(path)
+        load_model(path)
 
 
-def test_a_garbled_checkpoint_header_is_refused(tmp_path: Path) -> None:
+def test_a_garbled_checkpoint_header_is_refused(tmp_path: Path, tiny_data: Prepared) -> None:
     path = tmp_path / "m.safetensors"
-    member_checkpoint(path)
+    member_checkpoint(path, tiny_data)
     data = bytearray(path.read_bytes())
     data[20:36] = b"\xff" * 16  # inside the JSON header
     path.write_bytes(bytes(data))
@@ -114,7 +120,8 @@ def test_a_garbled_checkpoint_header_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [
-        ({METADATA_KEY: json.dumps({"arch": "small_cnn"})}, "no tensor digest"),
+        ({METADATA_KEY: json.dumps({"format": 2, "arch": "small_cnn"})}, "no tensor digest"),
+        ({METADATA_KEY: json.dumps({"arch": "small_cnn"})}, "checkpoint format None"),
         ({METADATA_KEY: '{"arch": "small_'}, "metadata is not valid JSON"),
         ({METADATA_KEY: "[1, 2]"}, "metadata is not a JSON object"),
         ({"format": "pt"}, "not a checkpoint of this project"),
@@ -132,23 +139,17 @@ def test_a_missing_checkpoint_is_one_line(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "none.safetensors")
 
 
-def test_the_digest_is_not_the_callers_to_set(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=DIGEST_KEY):
-        save_checkpoint(tmp_path / "m.safetensors", {"w": torch.zeros(1)}, {DIGEST_KEY: "x"})
-
-
-def test_tensors_that_do_not_fit_the_recorded_architecture_are_refused(tmp_path: Path) -> None:
+def test_tensors_that_do_not_fit_the_recorded_architecture_are_refused(
+    tmp_path: Path, tiny_data: Prepared
+) -> None:
     path = tmp_path / "m.safetensors"
-    torch.manual_seed(0)
-    model = Member(build_model("small_cnn", 1, 5, 16), torch.zeros(1), torch.ones(1))  # 5 classes
-    save_checkpoint(
-        path, model.state_dict(), {"arch": "small_cnn", "num_classes": 4, "image_shape": [1, 16, 16]}
-    )
+    meta = member_checkpoint(path, tiny_data, classes=5)  # 5 classes of weights, 4 recorded
     with raises_naming(path, "its tensors do not fit the architecture it records"):
-        load_member(path)
-    save_checkpoint(path, model.state_dict(), {"num_classes": 5, "image_shape": [1, 16, 16]})
-    with raises_naming(path, "its metadata does not describe a member"):
-        load_member(path)
+        load_model(path)
+    state, _ = load_checkpoint(path)
+    save_checkpoint(path, state, dataclasses.replace(meta, arch="no_such_arch"))
+    with raises_naming(path, "does not describe a model this version builds"):
+        load_model(path)
 
 
 # -------------------------------------------------------------------------------------- prepared dataset
@@ -360,17 +361,17 @@ def test_damaged_npy_is_one_line(tmp_path: Path, mmap: bool) -> None:
 
 
 def test_the_stage_entry_prints_one_line_and_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_data: Prepared, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from argparse import Namespace
 
     from pipeline.stages._cli import run
 
     path = tmp_path / "m.safetensors"
-    member_checkpoint(path)
+    member_checkpoint(path, tiny_data)
     garble(path)
     with pytest.raises(SystemExit) as stop:
-        run(lambda _: load_member(path) and None, Namespace())
+        run(lambda _: load_model(path) and None, Namespace())
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err == f"error: {path}: tensor digest mismatch (the file was altered or damaged); " + (

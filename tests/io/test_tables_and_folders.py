@@ -1,18 +1,26 @@
 from __future__ import annotations
 
+import argparse
 import json
+import shlex
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from pipeline.data.base import DatasetCorrupt, DatasetUnavailable
 from pipeline.data.prepare import Prepared
+from pipeline.io.compress import CompressFolder
 from pipeline.io.files import file_sha256
 from pipeline.io.folders import replaced_folder
-from pipeline.io.prepared import save_prepared
+from pipeline.io.prepared import META, array_file, load_test_split, save_prepared
 from pipeline.io.tables import write_table
-from pipeline.io.test_split import load_test_split
+from pipeline.io.train import TrainFolder
+
+from ..conftest import REPO
 
 
 def test_table_writes_missing_values_as_empty_cells(tmp_path: Path) -> None:
@@ -93,9 +101,54 @@ def test_missing_prepared_data_names_the_folder_and_the_fix(tmp_path: Path) -> N
 
 def test_misaligned_test_split_is_refused(tmp_path: Path, tiny_data: Prepared) -> None:
     save_prepared(tmp_path, tiny_data)
-    np.save(tmp_path / "test_labels.npy", tiny_data.test.labels[:-1])
-    meta = json.loads((tmp_path / "meta.json").read_text())  # recorded as if written so: digests pass
-    meta["files"]["test_labels.npy"] = file_sha256(tmp_path / "test_labels.npy")
-    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    labels = array_file("test", "labels")
+    np.save(tmp_path / labels, tiny_data.test.labels[:-1])
+    meta = json.loads((tmp_path / META).read_text())  # recorded as if written so: digests pass
+    meta["files"][labels] = file_sha256(tmp_path / labels)
+    (tmp_path / META).write_text(json.dumps(meta))
     with pytest.raises(DatasetCorrupt, match=r"do not line up; rerun prepare"):
         load_test_split(tmp_path)
+
+
+# ------------------------------------------------------------------------- dvc.yaml agrees with the owners
+
+
+def stage_args(dvc_file: str, stage: str, module: ModuleType) -> tuple[dict[str, Any], argparse.Namespace]:
+    """A stage's body in ``dvc_file`` and its command line parsed by the stage's own parser."""
+    body = yaml.safe_load((REPO / dvc_file).read_text())["stages"][stage]
+    argv = shlex.split(body["cmd"])
+    assert argv[:3] == ["python", "-m", module.__name__]
+    return body, module.build_parser().parse_args(argv[3:])
+
+
+def render(path: str, config: str, seed: int) -> Path:
+    return Path(path.replace("${item.config}", config).replace("${item.seed}", str(seed)))
+
+
+def test_train_outs_are_the_paths_of_its_folders_owner() -> None:
+    from pipeline.stages import train
+
+    body, args = stage_args("dvc.yaml", "train", train)
+    folder = TrainFolder(Path(args.out), Path(args.history))
+    assert [render(out, "", 7) for out in body["outs"]] == list(folder.outputs(7))
+    assert args.prepare in body["deps"]
+
+
+def test_compress_reads_the_train_owners_checkpoint_and_writes_its_own_owners() -> None:
+    from pipeline.stages import compress
+
+    body, args = stage_args("families/compress/dvc.yaml", "compress", compress)
+    assert [render(out, "int8_static", 3) for out in body["outs"]] == [
+        CompressFolder(Path(args.out)).checkpoint("int8_static", 3)
+    ]
+    deps = [render(dep, "int8_static", 3) for dep in body["deps"]]
+    assert TrainFolder(Path(args.train)).checkpoint(3) in deps and Path(args.prepare) in deps
+
+
+def test_prepare_and_corrupt_write_the_folders_their_readers_are_given() -> None:
+    from pipeline.stages import corrupt, prepare
+
+    prepare_body, prepare_args = stage_args("dvc.yaml", "prepare", prepare)
+    corrupt_body, corrupt_args = stage_args("dvc.yaml", "corrupt", corrupt)
+    assert prepare_body["outs"] == [prepare_args.out] and corrupt_body["outs"] == [corrupt_args.out]
+    assert corrupt_args.prepare == prepare_args.out and corrupt_args.prepare in corrupt_body["deps"]

@@ -14,9 +14,10 @@ import torch
 import yaml
 
 from pipeline.compression.quantization import quantize
+from pipeline.compression.report import CompressionReport
 from pipeline.config import CompressionConfig, CompressParams, PopulationParams, PruneSpec, QuantSpec, to_dict
 from pipeline.data.prepare import Prepared
-from pipeline.io.checkpoints import save_checkpoint
+from pipeline.io.checkpoints import CheckpointMeta, save_checkpoint
 from pipeline.io.prepared import save_prepared
 from pipeline.models.member import Member
 from pipeline.models.registry import build_model
@@ -48,18 +49,13 @@ def pruned(model: Member) -> Member:
     return model
 
 
-def meta_of(seed: int, data: Prepared, config: str) -> dict[str, Any]:
-    """The checkpoint metadata ``load_member`` needs."""
-    meta: dict[str, Any] = {
-        "format": 1,
-        "kind": "dense" if config == "dense" else "compressed",
-        "arch": "small_cnn",
-        "seed": seed,
-        "num_classes": data.num_classes,
-        "image_shape": list(data.image_shape),
-        "class_names": list(data.class_names),
-    }
-    return meta if config == "dense" else meta | {"config": config, "compression": to_dict(CONFIGS[config])}
+def meta_of(seed: int, data: Prepared, config: str) -> CheckpointMeta:
+    """The checkpoint metadata of the member of ``seed`` or of its cell of ``config`` (its compression
+    report a stand-in: size ratio 1, nothing pruned)."""
+    member = CheckpointMeta.member(tiny_params(), seed, data, final_val_acc=0.5)
+    if config == "dense":
+        return member
+    return member.to_cell(config, CONFIGS[config], CompressionReport(None, None, 1, 1))
 
 
 def write_study(root: Path, data: Prepared, seeds: Sequence[int], configs: Mapping[str, Any]) -> None:

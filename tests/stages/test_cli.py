@@ -26,18 +26,10 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
     out = tmp_path / "out"
     args = {
         "prepare": ["--raw", str(tmp_path / "raw"), "--out", str(out)],
-        "corrupt": ["--data", str(tmp_path / "none"), "--out", str(out)],
+        "corrupt": ["--prepare", str(tmp_path / "none"), "--out", str(out)],
         "train": [
-            "--seed",
-            "0",
-            "--data",
-            str(tmp_path / "none"),
-            "--checkpoint",
-            str(out / "m.safetensors"),
-            "--history",
-            str(out / "h.csv"),
-            "--metrics",
-            str(out / "m.json"),
+            *("--seed", "0", "--prepare", str(tmp_path / "none")),
+            *("--out", str(out), "--history", str(out / "history")),
         ],
         "report": [
             *(f"--{name}={tmp_path / name}" for name in ("predict", "stats", "pie", "saliency")),
@@ -48,16 +40,8 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
         "stats": ["--prepare", str(tmp_path), "--predict", str(tmp_path / "predict"), "--out", str(out)],
         "pie": ["--prepare", str(tmp_path), "--predict", str(tmp_path / "predict"), "--out", str(out)],
         "compress": [
-            "--config",
-            "dense",
-            "--seed",
-            "0",
-            "--data",
-            str(tmp_path / "none"),
-            "--dense",
-            str(tmp_path / "d.safetensors"),
-            "--out",
-            str(out / "c.safetensors"),
+            *("--config", "dense", "--seed", "0", "--prepare", str(tmp_path / "none")),
+            *("--train", str(tmp_path / "train"), "--out", str(out)),
         ],
         "predict": [
             *("--config", "dense", "--prepare", str(tmp_path / "none")),

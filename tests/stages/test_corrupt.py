@@ -7,11 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
-from pipeline.config import ConfigError, CorruptParams
+from pipeline.config import ConfigError, CorruptParams, to_dict
+from pipeline.data.prepare import Prepared
+from pipeline.io.prepared import save_prepared
 from pipeline.io.views import read_views, write_views
+from pipeline.robustness.corrupted import corrupted_images
 from pipeline.robustness.corruptions import corrupt
-from pipeline.stages.corrupt import corrupted_images
+from pipeline.stages import corrupt as corrupt_stage
+
+from ..conftest import tiny_params
 
 
 def images(n: int = 30) -> torch.Tensor:
@@ -62,3 +68,15 @@ def test_a_failed_write_keeps_the_previous_views(tmp_path: Path) -> None:
     with pytest.raises(TypeError):  # fails after the images are written: metadata JSON cannot hold it
         write_views(tmp_path / "views", index, {"rotate-1": views["rotate-1"][:2]}, {"seed": object()})
     assert {p.name: p.read_bytes() for p in (tmp_path / "views").iterdir()} == before
+
+
+def test_the_stage_writes_every_view_of_the_params(tmp_path: Path, tiny_data: Prepared) -> None:
+    params = tiny_params()
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
+    save_prepared(tmp_path / "prepare", tiny_data)
+    argv = ["--params", str(tmp_path / "params.yaml"), "--prepare", str(tmp_path / "prepare")]
+    corrupt_stage.main(corrupt_stage.build_parser().parse_args([*argv, "--out", str(tmp_path / "corrupt")]))
+    index, views = read_views(tmp_path / "corrupt")
+    expected_index, expected = corrupted_images(torch.from_numpy(tiny_data.test.images), params.corrupt)
+    assert np.array_equal(index, expected_index) and list(views) == list(expected)
+    assert all(np.array_equal(views[v], expected[v]) for v in views)

@@ -30,15 +30,11 @@ from pipeline.io.prepared import save_prepared
 from ..conftest import REPO, tiny_params
 
 ENV = os.environ | {"PYTHONPATH": str(REPO)}
-TRAIN = [
-    *("--seed", "0", "--data", "data/prepare"),
-    *("--checkpoint", "data/train/seed_0/model.safetensors", "--history", "reports/training/seed_0.csv"),
-    *("--metrics", "data/train/seed_0/metrics.json"),
-]
+TRAIN = ["--seed", "0", "--prepare", "data/prepare", "--out", "data/train", "--history", "reports/training"]
 PREPARE = ["--raw", "data/raw", "--out", "data/prepare"]
 COMPRESS = [
-    *("--config", "gradual", "--seed", "0", "--data", "data/prepare"),
-    *("--dense", "data/train/seed_0/model.safetensors", "--out", "data/compress/gradual/seed_0.safetensors"),
+    *("--config", "gradual", "--seed", "0", "--prepare", "data/prepare"),
+    *("--train", "data/train", "--out", "data/compress"),
 ]
 
 
@@ -223,6 +219,6 @@ def test_a_killed_fine_tuning_resumes_to_a_byte_identical_member(tmp_path: Path)
     killed = kill(process)
     log = finish(start(root, "compress", COMPRESS))
     if killed:
-        assert re.search(r"gradual seed 0: resuming fine-tuning from epoch [1-3]/3.5 \(state ", log), log
+        assert re.search(r"gradual seed 0: resuming fine-tuning from epoch [1-3]/3\.5000 \(state ", log), log
     assert files(out) == expected
     assert not (root / ".scratch").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
@@ -27,7 +26,9 @@ def test_a_data_root_that_does_not_exist_is_refused_and_not_created(tmp_path: Pa
     params = write_params(
         tmp_path / "params.yaml", prepare=PrepareParams(dataset="fashion_mnist", root=str(missing))
     )
-    args = argparse.Namespace(params=str(params), raw=str(tmp_path / "raw"), out=str(tmp_path / "out"))
+    args = prepare.build_parser().parse_args(
+        ["--params", str(params), "--raw", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]
+    )
     with pytest.raises(ConfigError, match=r"^prepare\.root: no folder '.*datasets'; use null for data/raw"):
         prepare.main(args)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
@@ -38,23 +39,21 @@ def test_a_batch_larger_than_the_training_split_is_refused(tmp_path: Path, tiny_
     n = len(tiny_data.train)
     params = write_params(tmp_path / "params.yaml", train=TrainParams(epochs=1, batch_size=n + 1))
     out = tmp_path / "out"
-    args = argparse.Namespace(
-        params=str(params),
-        seed=0,
-        data=str(tmp_path / "prepared"),
-        checkpoint=str(out / "model.safetensors"),
-        history=str(out / "history.csv"),
-        metrics=str(out / "metrics.json"),
+    args = train.build_parser().parse_args(
+        [
+            *("--params", str(params), "--seed", "0", "--prepare", str(tmp_path / "prepared")),
+            *("--out", str(out), "--history", str(tmp_path / "reports")),
+        ]
     )
     with pytest.raises(ConfigError, match=rf"^train\.batch_size: {n + 1} is more than the {n} training"):
         train.main(args)
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "reports").exists()
 
 
 def test_a_data_root_is_only_read_never_downloaded_into(tmp_path: Path) -> None:
     """With prepare.root set, the prepare stage turns torchvision's download off: a folder of the user's
     (even `.` or `/`) is never written; a missing dataset there is a one-line error."""
-    from pipeline.stages._cli import parser, run
+    from pipeline.stages._cli import run
 
     root = tmp_path / "mine"
     root.mkdir()
@@ -62,10 +61,7 @@ def test_a_data_root_is_only_read_never_downloaded_into(tmp_path: Path) -> None:
         tiny_params(), prepare=PrepareParams(dataset="cifar10", root=str(root), allow_download=True)
     )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(to_dict(params), sort_keys=False))
-    p = parser("")
-    p.add_argument("--raw")
-    p.add_argument("--out")
-    args = p.parse_args(
+    args = prepare.build_parser().parse_args(
         [
             "--params",
             str(tmp_path / "params.yaml"),

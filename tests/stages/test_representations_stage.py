@@ -17,7 +17,7 @@ import pytest
 import torch
 import yaml
 
-from pipeline.compression.members import load_member
+from pipeline.compression.load import load_model
 from pipeline.config import (
     ConfigError,
     RepresentationsParams,
@@ -135,7 +135,7 @@ def test_pruned_members_match_linear_cka_by_hand(study: Path, tmp_path: Path, ti
     index = sample_indices(len(tiny_data.test), SAMPLE, 0)
     images = torch.from_numpy(tiny_data.test.images[index]).float() / 255.0
     x, y = (
-        capture(load_member(study / MEMBERS.format(config=c).format(seed=seed))[0], [layer], images)[layer]
+        capture(load_model(study / MEMBERS.format(config=c).format(seed=seed))[0], [layer], images)[layer]
         for c in ("dense", "magnitude_50")
     )
     (row,) = [r for r in rows if int(r["seed"]) == seed and r["layer"] == layer]
@@ -185,7 +185,7 @@ def test_no_units_writes_no_picture(study: Path, tmp_path: Path) -> None:
 
 def test_units_may_be_every_channel_of_the_last_conv(study: Path) -> None:
     dense, member = (
-        load_member(study / MEMBERS.format(config=c).format(seed=0))[0] for c in ("dense", "int8_static")
+        load_model(study / MEMBERS.format(config=c).format(seed=0))[0] for c in ("dense", "int8_static")
     )
     cfg = dataclasses.replace(REPRESENTATIONS, units=32, steps=1)
     act, (a, b) = stage._activation_max(dense, member, cfg, 0, (1, 16, 16))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.compression.members import load_member
+from pipeline.compression.load import load_model
 from pipeline.config import (
     ConfigError,
     SaliencyParams,
@@ -99,7 +99,7 @@ def test_pruned_members_match_compare_by_hand(study: Path, tmp_path: Path, tiny_
     targets = torch.from_numpy(tiny_data.test.labels[ids])
     seed = SEEDS[1]
     maps = [
-        saliency_maps(load_member(study / MEMBERS.format(config=c).format(seed=seed))[0], images, targets)
+        saliency_maps(load_model(study / MEMBERS.format(config=c).format(seed=seed))[0], images, targets)
         for c in ("dense", "magnitude_50")
     ]
     expected = compare(*maps)
