@@ -4,7 +4,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipeline.compression.report import CompressionReport, SparsityReport, TensorSparsity
+from pipeline.config import CompressionConfig
+from pipeline.data.prepare import Prepared
+from pipeline.io.checkpoints import CheckpointMeta
 from pipeline.prediction import predict_clean, predict_corrupted, predict_logits, prediction_columns, top1
+
+from .conftest import tiny_params
 
 
 class Fixed(nn.Module):
@@ -39,7 +45,7 @@ def test_columns_follow_the_softmax() -> None:
     assert top1(cols) == 0.5
 
 
-def test_clean_and_corrupted_tables_go_to_the_sink_with_their_summary_rows() -> None:
+def test_clean_and_corrupted_tables_go_to_the_sink_with_their_summary_rows(tiny_data: Prepared) -> None:
     """predict_clean hands each member's clean table to the sink and returns its summary entry;
     predict_corrupted does the same per view, with the views' test-split ids as example_id."""
     images = np.random.default_rng(0).integers(0, 256, (6, 1, 4, 4), dtype=np.uint8)
@@ -50,8 +56,10 @@ def test_clean_and_corrupted_tables_go_to_the_sink_with_their_summary_rows() -> 
         assert logits.shape == (len(columns["label"]), 6)
         got.append((seed, view, columns))
 
-    meta = {"size_ratio": 0.25, "sparsity": {"overall": {"sparsity": 0.5}}}
-    rows = predict_clean("cfg", {3: (Fixed(), meta), 1: (Fixed(), {})}, images, labels, 4, sink)
+    member = CheckpointMeta.member(tiny_params(), 3, tiny_data, final_val_acc=0.5)
+    half = SparsityReport({"w": TensorSparsity.of(8, 4)}, TensorSparsity.of(8, 4))
+    cell = member.to_cell("cfg", CompressionConfig(), CompressionReport(half, None, 25, 100))
+    rows = predict_clean("cfg", {3: (Fixed(), cell), 1: (Fixed(), member)}, images, labels, 4, sink)
     assert [(seed, view) for seed, view, _ in got] == [(3, "clean"), (1, "clean")]
     expected = top1(got[0][2])
     assert rows == [
