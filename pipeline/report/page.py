@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pipeline.report.load import CONTROL, DATASET_NAMES, DENSE, Inputs, finite, member_mean
+from pipeline.numbers import finite
+from pipeline.report.load import CONTROL, DATASET_NAMES, DENSE, Inputs, member_mean
 
 NA = '<span class="na">n/a</span>'
 

@@ -1,4 +1,5 @@
-"""Rows of the small plot tables that ``dvc plots show/diff`` draws (SPEC section 12).
+"""Rows of the small plot tables that ``dvc plots show/diff`` draws (SPEC section 12; their files and
+columns: pipeline/io/report.py).
 
 compression.csv         one row per config: kind, size ratio, sparsity, top-1 with its interval, PIE
                         fraction, churn
@@ -13,21 +14,10 @@ import statistics
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeline.report.load import DENSE, Inputs, finite, member_mean
+from pipeline.numbers import finite
+from pipeline.report.load import DENSE, Inputs, member_mean
 
-COMPRESSION_COLUMNS = (
-    "config",
-    "kind",
-    "size_ratio",
-    "sparsity",
-    "top1",
-    "top1_low",
-    "top1_high",
-    "pie_fraction",
-    "churn",
-)
 FAMILIES = ("noise", "blur", "digital", "geometric")  # the suite's order; other families follow, sorted
-CKA_COLUMNS = ("layer_index", "layer", "linear_cka", "floor_linear_cka")
 
 
 def compression_rows(inputs: Inputs) -> list[dict[str, Any]]:

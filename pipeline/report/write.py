@@ -1,5 +1,7 @@
-"""The report's files: figures drawn from the inputs, the stages' own images copied beside them, and the
-plot tables; each function fills a folder the stage swaps in whole (see pipeline/io/folders.py).
+"""The report's files: figures drawn from the inputs, the stages' own images copied beside them, the plot
+tables, the page and metrics.json, written through the report's layout owner (pipeline/io/report.py).
+The figures and plots folders are each built in a scratch folder and swapped in whole (see
+pipeline/io/folders.py); the page and metrics.json follow only once both are complete.
 
 Figure keys (what :mod:`pipeline.report.page` looks up): accuracy, per_class, confusion, pie_overlap,
 robustness, cka, and per compressed config ``gallery:<config>``, ``saliency:<config>``,
@@ -15,9 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.io.tables import write_table
-from pipeline.report import plots
-from pipeline.report.load import CONTROL, DENSE, Inputs, finite, member_mean
+from pipeline.io import report as layout
+from pipeline.io.folders import replaced_folder
+from pipeline.numbers import finite
+from pipeline.report import page, plots
+from pipeline.report.load import CONTROL, DENSE, Inputs, member_mean
+
+
+def write_report(out: layout.ReportFolder, inputs: Inputs, metrics: Mapping[str, Mapping[str, Any]]) -> int:
+    """Every output of the report into ``out``; returns the number of images in the figures folder. A
+    failure leaves the previous outputs as they were."""
+    with replaced_folder(out.figures()) as figures, replaced_folder(out.plots()) as tables:
+        images = write_figures(inputs, figures)
+        write_plots(inputs, tables)
+        html = page.render(inputs, {key: layout.figure_src(name) for key, name in images.items()})
+    layout.write_page(out, html)
+    layout.write_metrics(out, metrics)
+    return len(images)
 
 
 def write_figures(inputs: Inputs, folder: Path) -> dict[str, str]:
@@ -29,8 +45,8 @@ def write_figures(inputs: Inputs, folder: Path) -> dict[str, str]:
     colours = figures.config_colours(study.configs)
 
     def save(key: str, fig: Any) -> None:
-        figures.save_png(fig, folder / f"{key}.png")
-        written[key] = f"{key}.png"
+        written[key] = layout.figure_name(key)
+        figures.save_png(fig, folder / written[key])
 
     save("accuracy", figures.accuracy_figure(points(inputs)))
     if study.compressed:
@@ -67,27 +83,25 @@ def copy_images(inputs: Inputs, folder: Path) -> dict[str, str]:
     copied = {}
     for key, source in sources.items():
         if source is not None:
-            target = key.replace(":", "_") + ".png"
+            target = layout.figure_name(key)
             shutil.copyfile(source, folder / target)
             copied[key] = target
     return copied
 
 
 def write_plots(inputs: Inputs, folder: Path) -> None:
-    """compression.csv, robustness/<config>.csv (dense included) and cka/<config>.csv into ``folder``."""
-    write_table(folder / "compression.csv", plots.compression_rows(inputs), plots.COMPRESSION_COLUMNS)
+    """The compression table, the robustness tables (dense included) and the CKA tables into ``folder``."""
+    layout.write_compression(folder, plots.compression_rows(inputs))
     dense = inputs.dense_robustness()
     if dense is not None:
-        rows = plots.robustness_rows(dense, "dense_top1")
-        write_table(folder / "robustness" / f"{DENSE}.csv", rows, list(rows[0]))
+        layout.write_robustness(folder, DENSE, plots.robustness_rows(dense, "dense_top1"))
     for name in inputs.study.compressed:
         robustness = inputs.robustness.get(name)
         if robustness is not None:
-            rows = plots.robustness_rows(robustness)
-            write_table(folder / "robustness" / f"{name}.csv", rows, list(rows[0]))
+            layout.write_robustness(folder, name, plots.robustness_rows(robustness))
         representations = inputs.representations.get(name)
         if representations is not None:
-            write_table(folder / "cka" / f"{name}.csv", plots.cka_rows(representations), plots.CKA_COLUMNS)
+            layout.write_cka(folder, name, plots.cka_rows(representations))
 
 
 # ------------------------------------------------------------------------------------ figure data
@@ -138,8 +152,8 @@ def per_class_limit(change: np.ndarray, kinds: Sequence[str]) -> float | None:
     control, whose far larger losses would otherwise wash out every other row; None (the overall largest)
     when there is no other config with a change."""
     others = change[[kind != CONTROL for kind in kinds]]
-    finite = np.abs(others[np.isfinite(others)])
-    return float(finite.max()) if finite.size and finite.max() > 0 else None
+    known = np.abs(others[np.isfinite(others)])
+    return float(known.max()) if known.size and known.max() > 0 else None
 
 
 def jaccard_matrix(inputs: Inputs) -> tuple[list[str], np.ndarray]:

@@ -1,18 +1,16 @@
-"""Shared by the report tests: a tiny fake study written in the formats of the real stage outputs, and a
-strict HTML checker.
+"""Shared by the report tests: a tiny fake study written through the owners of the real stage outputs'
+layouts (pipeline/io/: predictions, stats, pie, robustness; the saliency and representations stand-ins in
+pipeline/report/load.py), and a strict HTML checker.
 
 The study is the conftest's tiny params (dense, magnitude_50, int8_static; 2 seeds) with 4 classes, 2
 corruptions (one noise, one geometric) at severities 1 and 5, and 2 layers.  Numbers are binary fractions
 so the plot tables can be compared as text.  Hand-made cases: magnitude_50 is beyond its floor in churn
 and last-layer CKA, int8_static in saliency MAD; int8_static has nulls (top1_std, its interval, ECE
-change, one robustness value) and no PIEs; dense has no saliency, robustness or representations folder.
+change, one robustness value) and no PIEs; dense has no saliency, robustness or representations summary.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,18 @@ import yaml
 from PIL import Image
 
 from pipeline.config import to_dict
+from pipeline.io import pie as pie_io
+from pipeline.io import robustness as robustness_io
+from pipeline.io import stats as stats_io
+from pipeline.io.files import write_json
+from pipeline.io.predictions import PredictFolder, write_clean_summary
+from pipeline.report.load import representations_files, saliency_files
 
 from ..conftest import tiny_params
 
 CONFIGS = ("dense", "magnitude_50", "int8_static")
 CLASSES = ("circle", "square", "triangle", "cross")
-PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # one folder per config: <config>.d
+STAGES = ("predict", "stats", "pie", "saliency", "robustness", "representations")  # the folders read
 FLOORS = {"churn": 0.05, "mad": 0.125, "cka": 0.875}
 
 
@@ -37,12 +41,10 @@ def write_params(path: Path) -> Path:
 
 
 def argv(root: Path, out: Path) -> list[str]:
-    """The stage's command line: inputs under ``root``, outputs under ``out``."""
+    """The stage's command line: the stages' folders under ``root``, the output folder ``out``."""
     args = ["--params", str(root / "params.yaml")]
-    args += ["--stats", str(root / "stats"), "--pie", str(root / "pie")]
-    args += [arg for name in PER_CONFIG for arg in (f"--{name}", str(root / name / "{config}.d"))]
-    args += ["--metrics", str(out / "metrics.json"), "--html", str(out / "index.html")]
-    return [*args, "--figures", str(out / "figures"), "--plots", str(out / "plots")]
+    args += [arg for name in STAGES for arg in (f"--{name}", str(root / name))]
+    return [*args, "--out", str(out)]
 
 
 def write_study(root: Path) -> Path:
@@ -52,28 +54,19 @@ def write_study(root: Path) -> Path:
     _stats(root / "stats")
     _pie(root / "pie")
     for name in CONFIGS[1:]:
-        _saliency(root / "saliency" / f"{name}.d", name)
-        _robustness(root / "robustness" / f"{name}.d", name)
-        _representations(root / "representations" / f"{name}.d", name)
+        write_saliency(root / "saliency", name, name)
+        write_robustness(root / "robustness", name, name)
+        write_representations(root / "representations", name, name)
     return root
 
 
-def _json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
-
-
-def _csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows([{k: "" if v is None else v for k, v in row.items()} for row in rows])
+def _image(shade: int) -> Image.Image:
+    return Image.new("L", (8, 8), shade)
 
 
 def _png(path: Path, shade: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("L", (8, 8), shade).save(path)
+    _image(shade).save(path)
 
 
 def _predict(folder: Path) -> None:
@@ -83,7 +76,7 @@ def _predict(folder: Path) -> None:
             {"seed": seed, "top1": 0.9, "size_ratio": size, "sparsity": sparsity}
             for seed, size in ((0, a), (1, b))
         ]
-        _json(folder / f"{name}.d" / "summary.json", {"config": name, "members": members, "views": []})
+        write_clean_summary(PredictFolder(folder).config(name), name, members)
 
 
 STATS_COLUMNS = (
@@ -119,7 +112,7 @@ CONFUSION_CHANGES = [  # config, true, predicted, change
 ]
 
 
-def _stats(folder: Path) -> None:
+def _stats_summary() -> dict[str, Any]:
     configs = {
         name: dict(zip(STATS_COLUMNS, values, strict=True))
         | {"members": 2, "seeds": [0, 1], "top5": 1.0, "tested_classes": 4, "ece": 0.02}
@@ -128,28 +121,39 @@ def _stats(folder: Path) -> None:
     }
     floor = {"churn": FLOORS["churn"], "churn_std": 0.0, "pairs": 1}
     summary = {"alpha": 0.05, "fdr": 0.05, "confidence": 0.95, "members": 2, "noise_floor": floor}
-    _json(folder / "summary.json", summary | {"configs": configs})
-    for name, (change, impacted, fdr) in CHANGES.items():
-        rows = [
-            {"config": name, "class": c, "class_name": CLASSES[c], "examples": 16, "dense_recall": 0.75}
-            | {"compressed_recall": None, "change": change[c], "change_low": None, "change_high": None}
-            | {"normalized_change": change[c], "t": 0.0, "p": 0.01 if impacted[c] else 0.5}
-            | {"q": 0.02 if fdr[c] else 0.5, "impacted": impacted[c], "impacted_fdr": fdr[c]}
-            for c in range(4)
-        ]
-        _csv(folder / "per_class" / f"{name}.csv", rows)
+    return summary | {"configs": configs}
+
+
+def _class_rows(name: str) -> list[dict[str, Any]]:
+    change, impacted, fdr = CHANGES[name]
+    return [
+        {"config": name, "class": c, "class_name": CLASSES[c], "examples": 16, "dense_recall": 0.75}
+        | {"compressed_recall": None, "change": change[c], "change_low": None, "change_high": None}
+        | {"normalized_change": change[c], "t": 0.0, "p": 0.01 if impacted[c] else 0.5}
+        | {"q": 0.02 if fdr[c] else 0.5, "impacted": impacted[c], "impacted_fdr": fdr[c]}
+        | dict.fromkeys(("dense_confidence", "compressed_confidence", "dense_ece", "compressed_ece"), 0.5)
+        for c in range(4)
+    ]
+
+
+def _stats(folder: Path) -> None:
     diffs = {"dense": np.zeros((4, 4)), "magnitude_50": np.diag([-0.25, 0.0, 0.125, -0.5])}
     diffs["magnitude_50"][0, 1] = 0.25
     diffs["int8_static"] = 0.0625 * np.eye(4)[::-1]  # the anti-diagonal
-    for name, diff in diffs.items():
-        (folder / "confusion" / "diff").mkdir(parents=True, exist_ok=True)
-        np.save(folder / "confusion" / "diff" / f"{name}.npy", diff)
-    rows = [
+    changes = [
         {"config": n, "true": t, "true_name": CLASSES[t], "predicted": p, "predicted_name": CLASSES[p]}
         | {"dense_rate": 0.125, "compressed_rate": 0.125 + d, "change": d}
         for n, t, p, d in CONFUSION_CHANGES
     ]
-    _csv(folder / "confusion_changes.csv", rows)
+    outputs = stats_io.StatsOutputs(
+        summary=_stats_summary(),
+        per_class={name: _class_rows(name) for name in CHANGES},
+        confusion={name: (np.eye(4) / 4 + diff, diff) for name, diff in diffs.items()},
+        churn=[],  # not read by the report
+        confusion_changes=changes,
+        subgroups=None,
+    )
+    stats_io.write_stats(folder, outputs)
 
 
 def _pie(folder: Path) -> None:
@@ -158,7 +162,6 @@ def _pie(folder: Path) -> None:
         "magnitude_50": dict(zip(keys, (3, 0.046875, 0.5, 0.25), strict=True)),
         "int8_static": dict(zip(keys, (0, 0.0, None, None), strict=True)),
     }
-    _json(folder / "summary.json", {"members": 2, "dense_ties": 0, "configs": configs})
     columns = ("config_a", "config_b", "pies_a", "pies_b", "intersection", "jaccard")
     pairs = [
         ("magnitude_50", "magnitude_50", 3, 3, 3, 1.0),
@@ -166,24 +169,26 @@ def _pie(folder: Path) -> None:
         ("int8_static", "magnitude_50", 0, 3, 0, 0.0),
         ("int8_static", "int8_static", 0, 0, 0, None),
     ]
-    _csv(folder / "overlap.csv", [dict(zip(columns, p, strict=True)) for p in pairs])
-    _csv(folder / "magnitude_50" / "pies.csv", [{"example_id": i, "label": 0} for i in range(3)])
-    _png(folder / "magnitude_50" / "gallery_001.png", 10)
-    _png(folder / "magnitude_50" / "gallery_002.png", 20)
+    summary = {"members": 2, "dense_ties": 0, "configs": configs}
+    pie_io.write_study(folder, summary, [], [dict(zip(columns, p, strict=True)) for p in pairs])
+    # The PIE rows are not read by the report: an empty table beside the two gallery pages.
+    pie_io.write_config(folder, "magnitude_50", [], [_image(10), _image(20)])
 
 
 SALIENCY = {"magnitude_50": (0.0625, False), "int8_static": (0.25, True)}  # MAD, straight-through
 NOTES = {False: "exact gradients", True: "straight-through <estimator> & fake quantization"}
 
 
-def _saliency(folder: Path, name: str) -> None:
-    mad, straight = SALIENCY[name]
+def write_saliency(root: Path, config: str, like: str) -> None:
+    """saliency@config's summary and examples image, with the numbers of ``like``."""
+    mad, straight = SALIENCY[like]
     floor = {"pairs": 1, "mad": FLOORS["mad"], "signed": 0.0, "spearman": 0.5, "top_overlap": 0.4}
-    summary = {"config": name, "method": "gradient", "sample_size": 8, "members": 2}
+    summary = {"config": config, "method": "gradient", "sample_size": 8, "members": 2}
     summary |= {"straight_through": straight, "note": NOTES[straight], "mad": mad, "signed": 0.0}
     summary |= {"spearman": 0.75, "top_overlap": 0.5, "per_seed": [], "noise_floor": floor}
-    _json(folder / "summary.json", summary | {"mad_over_floor": mad / FLOORS["mad"]})
-    _png(folder / "examples.png", 30)
+    files = saliency_files(root, config)
+    write_json(files.summary, summary | {"mad_over_floor": mad / FLOORS["mad"]})
+    _png(files.image, 30)
 
 
 # corruption -> (top1, dense_top1) at severities 1 and 5; then clean (top1, dense_top1)
@@ -201,35 +206,39 @@ ROBUSTNESS: dict[str, tuple[Curves, tuple[float, float]]] = {
 FAMILY = {"gaussian_noise": "noise", "rotate": "geometric"}
 
 
-def _robustness(folder: Path, name: str) -> None:
-    per, (clean, dense_clean) = ROBUSTNESS[name]
+def write_robustness(root: Path, config: str, like: str) -> None:
+    """robustness's folder of ``config`` (summary only; its view and class rows are not read), with the
+    numbers of ``like``."""
+    per, (clean, dense_clean) = ROBUSTNESS[like]
     per_corruption = {
         c: {"family": FAMILY[c], "ce": 1.5, "relative_ce": 1.0, "severities": [1, 5], "top1": top1}
         | {"dense_top1": dense, "pie_rate": [0.0, 0.0], "churn": [0.0, 0.0]}
         for c, (top1, dense) in per.items()
     }
-    summary: dict[str, Any] = {"config": name, "members": 2, "sample_size": 16, "severities": [1, 5]}
+    summary: dict[str, Any] = {"config": config, "members": 2, "sample_size": 16, "severities": [1, 5]}
     summary |= {"corruptions": list(per), "mce": 1.25, "relative_mce": 1.0, "mean_top1": 0.5}
     summary |= {"dense_mean_top1": 0.6, "mean_pie_rate": 0.0625, "hurt_most": [{"corruption": "rotate"}]}
     summary["clean"] = {"top1": clean, "dense_top1": dense_clean, "pie_rate": 0.0, "churn": 0.0}
-    _json(folder / "summary.json", summary | {"per_corruption": per_corruption})
+    robustness_io.write_config(root, config, summary | {"per_corruption": per_corruption}, [], [])
 
 
 CKA = {"magnitude_50": (0.9375, 0.75), "int8_static": (0.99, 0.96)}  # per layer; last-layer floor 0.875
 
 
-def _representations(folder: Path, name: str) -> None:
+def write_representations(root: Path, config: str, like: str) -> None:
+    """representations@config's summary and activation-maximization image, with the numbers of ``like``."""
     floors = (0.96875, FLOORS["cka"])
     layers = [
         {"layer": layer, "units": 8, "linear_cka": cka, "debiased_cka": cka, "svcca": cka}
         | {"svcca_dims_dense": 3.0, "svcca_dims_compressed": 3.0, "floor_linear_cka": floor}
         | {"floor_debiased_cka": floor, "floor_svcca": floor}
-        for layer, cka, floor in zip(("conv1", "fc"), CKA[name], floors, strict=True)
+        for layer, cka, floor in zip(("conv1", "fc"), CKA[like], floors, strict=True)
     ]
-    summary = {"config": name, "sample_size": 16, "members": 2, "flatten": "per example: C x H x W"}
-    summary |= {"layers": layers, "cka_last": CKA[name][-1], "activation_max": None}
-    _json(folder / "summary.json", summary)
-    _png(folder / "activation_max.png", 40)
+    summary = {"config": config, "sample_size": 16, "members": 2, "flatten": "per example: C x H x W"}
+    summary |= {"layers": layers, "cka_last": CKA[like][-1], "activation_max": None}
+    files = representations_files(root, config)
+    write_json(files.summary, summary)
+    _png(files.image, 40)
 
 
 # ------------------------------------------------------------------------------------------------ HTML

@@ -4,15 +4,30 @@ the plot tables, metrics.json, errors and determinism."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pipeline.report import page
+from pipeline.io import pie as pie_io
+from pipeline.io import robustness as robustness_io
+from pipeline.io import stats as stats_io
+from pipeline.io.predictions import PredictFolder
+from pipeline.io.report import ReportFolder, figure_name, figure_src
+from pipeline.report import load, page
+from pipeline.report.metrics import BEYOND_KEYS, STATS_KEYS
 from pipeline.stages import report
 from pipeline.stages._cli import run
 
-from . import CONFIGS, argv, parse_html, write_study
+from . import (
+    CONFIGS,
+    argv,
+    parse_html,
+    write_representations,
+    write_robustness,
+    write_saliency,
+    write_study,
+)
 
 
 def build(root: Path, out: Path) -> None:
@@ -146,13 +161,13 @@ def test_plot_tables_hold_the_expected_rows(out: Path) -> None:
 
 
 def test_metrics_keep_their_keys_and_dense_without_summaries_gets_nulls(out: Path) -> None:
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads(ReportFolder(out).metrics().read_text())
     assert list(metrics) == list(CONFIGS)
-    keys = [*report.STATS_KEYS, "pie_fraction", "size_ratio", "compression_ratio", "sparsity"]
-    assert list(metrics["magnitude_50"]) == keys + list(report.BEYOND_KEYS)
+    keys = [*STATS_KEYS, "pie_fraction", "size_ratio", "compression_ratio", "sparsity"]
+    assert list(metrics["magnitude_50"]) == keys + list(BEYOND_KEYS)
     assert metrics["magnitude_50"]["cka_last"] == 0.75 and metrics["magnitude_50"]["cka_last_floor"] == 0.875
     assert metrics["dense"]["pie_fraction"] == 0.0
-    assert all(metrics["dense"][key] is None for key in report.BEYOND_KEYS)
+    assert all(metrics["dense"][key] is None for key in BEYOND_KEYS)
 
 
 def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
@@ -164,22 +179,28 @@ def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
     assert len(first) == 2 + 11 + 1 + 3 + 2  # metrics, html, figures, compression + robustness + cka
 
 
-@pytest.mark.parametrize(
-    "missing",
-    [
-        "stats/summary.json",
-        "stats/per_class/int8_static.csv",
-        "stats/confusion/diff/magnitude_50.npy",
-        "pie/overlap.csv",
-        "predict/dense.d/summary.json",
-        "saliency/int8_static.d/summary.json",
-        "representations/magnitude_50.d/summary.json",
-    ],
-)
+# Each required input, by its owner's path: (stage folder under the study) -> file.
+REQUIRED: dict[str, Callable[[Path], Path]] = {
+    "stats summary": lambda root: stats_io.StatsFolder(root / "stats").summary(),
+    "stats class rows": lambda root: stats_io.StatsFolder(root / "stats").per_class("int8_static"),
+    "confusion diff": lambda root: stats_io.StatsFolder(root / "stats").confusion("diff", "magnitude_50"),
+    "pie overlap": lambda root: root / "pie" / pie_io.OVERLAP,  # the pie owner's file name
+    "predict summary": lambda root: PredictFolder(root / "predict").config("dense").clean_summary(),
+    "saliency summary": lambda root: load.saliency_files(root / "saliency", "int8_static").summary,
+    "robustness summary": lambda root: robustness_io.RobustnessFolder(root / "robustness").summary(
+        "magnitude_50"
+    ),
+    "representations summary": lambda root: (
+        load.representations_files(root / "representations", "magnitude_50").summary
+    ),
+}
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
 def test_a_missing_input_is_a_one_line_error_naming_it(
     study: Path, tmp_path: Path, missing: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = study / missing
+    path = REQUIRED[missing](study)
     saved = path.read_bytes()
     path.unlink()
     try:
@@ -191,6 +212,24 @@ def test_a_missing_input_is_a_one_line_error_naming_it(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and str(path) in err
     assert not (tmp_path / "out").exists()  # nothing written before every input is read
+
+
+def test_a_fan_in_summary_without_a_config_is_a_one_line_error(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = stats_io.StatsFolder(study / "stats").summary()
+    saved = path.read_bytes()
+    summary = json.loads(saved)
+    del summary["configs"]["int8_static"]
+    path.write_text(json.dumps(summary))
+    try:
+        with pytest.raises(SystemExit):
+            run(report.main, report.build_parser().parse_args(argv(study, tmp_path / "out")))
+    finally:
+        path.write_bytes(saved)
+    err = capsys.readouterr().err.strip()
+    fix = "the stats summary has no entry for config(s) int8_static; rerun the stage"
+    assert err == f"error: {study / 'stats'}: {fix}"
 
 
 def test_a_failure_keeps_the_previous_outputs(
@@ -214,14 +253,12 @@ def test_a_failure_keeps_the_previous_outputs(
     assert not (tmp_path / "figures" / "stale.png").exists()  # a success replaces the folder whole
 
 
-def test_the_page_may_live_elsewhere_than_its_figures(study: Path, tmp_path: Path) -> None:
-    args = argv(study, tmp_path)
-    args[args.index("--html") + 1] = str(tmp_path / "site" / "page.html")
-    report.main(report.build_parser().parse_args(args))
-    text = (tmp_path / "site" / "page.html").read_text(encoding="utf-8")
-    images = parse_html(text).images
-    assert images and all(src.startswith("../figures/") for src in images)
-    assert all((tmp_path / "site" / src).is_file() for src in images)
+def test_the_page_refers_to_each_figure_by_the_owners_relative_path(out: Path, html: str) -> None:
+    folder = ReportFolder(out)
+    names = sorted(p.name for p in folder.figures().iterdir())
+    assert sorted(parse_html(html).images) == sorted(figure_src(name) for name in names)
+    assert all((folder.page().parent / figure_src(name)).samefile(folder.figures() / name) for name in names)
+    assert figure_name("gallery:magnitude_50") in names
 
 
 def test_dense_summaries_when_present_fill_its_metrics(study: Path, tmp_path: Path) -> None:
@@ -229,8 +266,9 @@ def test_dense_summaries_when_present_fill_its_metrics(study: Path, tmp_path: Pa
 
     root = tmp_path / "study"
     shutil.copytree(study, root)
-    for stage in ("saliency", "robustness", "representations"):
-        shutil.copytree(root / stage / "magnitude_50.d", root / stage / "dense.d")
+    write_saliency(root / "saliency", "dense", like="magnitude_50")
+    write_robustness(root / "robustness", "dense", like="magnitude_50")
+    write_representations(root / "representations", "dense", like="magnitude_50")
     build(root, tmp_path / "out")
-    dense = json.loads((tmp_path / "out" / "metrics.json").read_text())["dense"]
+    dense = json.loads(ReportFolder(tmp_path / "out").metrics().read_text())["dense"]
     assert dense["saliency_mad"] == 0.0625 and dense["mce"] == 1.25 and dense["cka_last"] == 0.75

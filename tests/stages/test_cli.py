@@ -34,8 +34,7 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
         "report": [
             *(f"--{name}={tmp_path / name}" for name in ("predict", "stats", "pie", "saliency")),
             *(f"--{name}={tmp_path / name}" for name in ("robustness", "representations")),
-            *("--metrics", str(out / "metrics.json"), "--html", str(out / "index.html")),
-            *("--figures", str(out / "figures"), "--plots", str(out / "plots")),
+            *("--out", str(out)),
         ],
         "stats": ["--prepare", str(tmp_path), "--predict", str(tmp_path / "predict"), "--out", str(out)],
         "pie": ["--prepare", str(tmp_path), "--predict", str(tmp_path / "predict"), "--out", str(out)],

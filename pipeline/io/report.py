@@ -1,0 +1,102 @@
+"""The ``report`` stage's output folder, for its writer, dvc.yaml's ``outs``/``metrics``/``plots`` (a test
+keeps them in agreement) and every reader (SPEC section 12)::
+
+    reports/metrics.json                  one entry per config: the numbers ``dvc metrics`` and
+                                          ``dvc exp show`` list (``<config>.top1_drop`` and friends)
+    reports/index.html                    the page; its images are referenced as ``figures/<name>``
+    reports/figures/<key>.png             the figures drawn and the stages' images copied (a figure key
+                                          ``gallery:<config>`` becomes ``gallery_<config>.png``)
+    reports/plots/compression.csv         the tables of ``dvc plots``: one row per config,
+    reports/plots/robustness/<config>.csv top-1 against severity,
+    reports/plots/cka/<config>.csv        linear CKA per layer
+
+``figures/`` and ``plots/`` are each replaced as a whole on success (pipeline/io/folders.py), so a config
+removed from the study leaves no image or table behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.io.files import atomic_path, write_json
+from pipeline.io.tables import write_table
+
+METRICS = "metrics.json"
+PAGE = "index.html"
+FIGURES = "figures"
+PLOTS = "plots"
+COMPRESSION = "compression.csv"
+ROBUSTNESS = "robustness"  # the plots folder of the robustness curves, one table per config
+CKA = "cka"  # the plots folder of the CKA curves, one table per config
+
+COMPRESSION_COLUMNS = (
+    *("config", "kind", "size_ratio", "sparsity", "top1", "top1_low", "top1_high"),
+    *("pie_fraction", "churn"),
+)
+CKA_COLUMNS = ("layer_index", "layer", "linear_cka", "floor_linear_cka")
+
+
+@dataclass(frozen=True)
+class ReportFolder:
+    """``root``: the stage's output folder (``reports``)."""
+
+    root: Path
+
+    def metrics(self) -> Path:
+        return self.root / METRICS
+
+    def page(self) -> Path:
+        return self.root / PAGE
+
+    def figures(self) -> Path:
+        return self.root / FIGURES
+
+    def plots(self) -> Path:
+        return self.root / PLOTS
+
+
+def figure_name(key: str) -> str:
+    """The file name of the figure ``key`` inside ``figures/`` (``gallery:fp16`` -> ``gallery_fp16.png``)."""
+    return key.replace(":", "_") + ".png"
+
+
+def figure_src(name: str) -> str:
+    """How the page refers to the figure file ``name``: relative to the page's folder."""
+    return f"{FIGURES}/{name}"
+
+
+def compression_table(plots: Path) -> Path:
+    return plots / COMPRESSION
+
+
+def robustness_table(plots: Path, config: str) -> Path:
+    return plots / ROBUSTNESS / f"{config}.csv"
+
+
+def cka_table(plots: Path, config: str) -> Path:
+    return plots / CKA / f"{config}.csv"
+
+
+def write_compression(plots: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    write_table(compression_table(plots), rows, COMPRESSION_COLUMNS)
+
+
+def write_robustness(plots: Path, config: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One config's curves; the columns (severity, the families present, mean) are the first row's keys."""
+    write_table(robustness_table(plots, config), rows, list(rows[0]))
+
+
+def write_cka(plots: Path, config: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    write_table(cka_table(plots, config), rows, CKA_COLUMNS)
+
+
+def write_page(folder: ReportFolder, html: str) -> None:
+    with atomic_path(folder.page()) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+
+
+def write_metrics(folder: ReportFolder, metrics: Mapping[str, Mapping[str, Any]]) -> None:
+    write_json(folder.metrics(), metrics)

@@ -1,0 +1,115 @@
+"""The entries of ``reports/metrics.json``: one per config, flat, so that ``dvc exp show`` lists
+``<config>.top1_drop`` and friends as columns and ``dvc metrics diff`` compares experiments.
+
+Numbers come from the predict summaries (size, sparsity), the ``stats`` and ``pie`` stages, and each
+config's ``saliency``, ``robustness`` and ``representations`` summaries (saliency MAD and its
+dense-vs-dense floor, mCE, the PIE rate under corruption, last-layer CKA and its floor).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+from pipeline.numbers import fmt
+from pipeline.report.load import Inputs
+
+# Copied from the stats summary of each config, in this order.
+STATS_KEYS = (
+    "members",
+    "top1",
+    "top1_std",
+    "top1_low",
+    "top1_high",
+    "top1_drop",
+    "top5",
+    "impacted_classes",
+    "impacted_classes_fdr",
+    "churn",
+    "churn_noise_floor",
+    "ece",
+    "ece_change",
+)
+
+# The keys beyond_accuracy adds; None for a config without those summaries (dense may have none).
+BEYOND_KEYS = (
+    "saliency_mad",
+    "saliency_mad_floor",
+    "mce",
+    "relative_mce",
+    "corrupted_top1",
+    "corrupted_pie_rate",
+    "cka_last",
+    "cka_last_floor",
+)
+
+# The numbers of a config's log line, with their labels.
+LOGGED = (
+    ("top-1", "top1"),
+    ("drop", "top1_drop"),
+    ("PIEs", "pie_fraction"),
+    ("churn", "churn"),
+    ("size", "size_ratio"),
+    ("saliency MAD", "saliency_mad"),
+    ("mCE", "mce"),
+    ("CKA", "cka_last"),
+)
+
+
+def size_metrics(members: list[Mapping[str, Any]]) -> dict[str, float]:
+    """Mean storage size against the dense member, its inverse, and the mean achieved sparsity."""
+    size_ratio = statistics.fmean(float(m["size_ratio"]) for m in members)
+    return {
+        "size_ratio": size_ratio,
+        "compression_ratio": 1.0 / size_ratio,
+        "sparsity": statistics.fmean(float(m["sparsity"]) for m in members),
+    }
+
+
+def config_metrics(
+    predict: Mapping[str, Any], stats: Mapping[str, Any], pie: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The flat metrics of one config; the dense reference has a PIE fraction of 0 by definition."""
+    out = {key: stats[key] for key in STATS_KEYS}
+    out["pie_fraction"] = pie["pie_fraction"] if pie is not None else 0.0
+    return out | size_metrics(predict["members"])
+
+
+def beyond_accuracy(
+    saliency: Mapping[str, Any], robustness: Mapping[str, Any], representations: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Saliency, robustness and representation metrics of one config, each next to its reference."""
+    last = representations["layers"][-1] if representations["layers"] else {}
+    return {
+        "saliency_mad": saliency["mad"],
+        "saliency_mad_floor": saliency["noise_floor"]["mad"],
+        "mce": robustness["mce"],
+        "relative_mce": robustness["relative_mce"],
+        "corrupted_top1": robustness["mean_top1"],
+        "corrupted_pie_rate": robustness["mean_pie_rate"],
+        "cka_last": representations["cka_last"],
+        "cka_last_floor": last.get("floor_linear_cka"),
+    }
+
+
+def metrics_of(inputs: Inputs, name: str) -> dict[str, Any]:
+    """The metrics.json entry of one config."""
+    out = config_metrics(inputs.predict[name], inputs.stats_of(name), inputs.pie_of(name))
+    saliency, robustness = inputs.saliency[name], inputs.robustness[name]
+    representations = inputs.representations[name]
+    if saliency is None or robustness is None or representations is None:  # only dense may lack them
+        return out | dict.fromkeys(BEYOND_KEYS)
+    return out | beyond_accuracy(saliency, robustness, representations)
+
+
+def study_metrics(inputs: Inputs) -> dict[str, dict[str, Any]]:
+    """metrics.json: config -> its entry, in the study's order (dense first)."""
+    return {name: metrics_of(inputs, name) for name in inputs.study.configs}
+
+
+def log_line(name: str, metrics: Mapping[str, Any]) -> str:
+    """One config's headline numbers on one line (``n/a`` for a missing one)."""
+    impacted = f"impacted {fmt(metrics['impacted_classes'])}/{fmt(metrics['impacted_classes_fdr'])}"
+    numbers = [f"{label} {fmt(metrics[key])}" for label, key in LOGGED]
+    return f"{name:<26} " + "  ".join([*numbers[:2], impacted, *numbers[2:]])
