@@ -56,6 +56,7 @@ def ran(out: str) -> set[str]:
 
 
 PER_CONFIG = ("predict", "saliency", "robustness", "representations")  # the @config stages
+DENSE_REFERENCES = {"saliency_reference", "representations_reference"}  # the dense population's, once
 
 
 def per_config(configs: tuple[str, ...]) -> set[str]:
