@@ -2,9 +2,10 @@
 included)::
 
     data/representations_reference/         stage representations_reference: the dense population, once
-        reference.json                      the sample's example ids, seeds, layers and their widths, the
-                                            noise floor's means per layer, the first seed's activation
-                                            maximization entry (or null), each .npy's SHA-256
+        reference.json                      its representations params, the sample's example ids, seeds,
+                                            layers and their widths, the noise floor's means per layer,
+                                            the first seed's activation maximization entry (or null),
+                                            each .npy's SHA-256
         seed_<N>/<layer>.<array>.npy        the dense member of seed N: its summarized representation of
                                             each layer (pipeline.representations.similarity.summary_arrays)
         floor.csv                           per pair of dense seeds and layer: their similarities
@@ -57,8 +58,10 @@ Arrays = Mapping[str, np.ndarray]  # one layer's summary as arrays: name -> arra
 class DenseReference:
     """What the dense reference holds besides the summaries, which :meth:`arrays` reads a seed at a time:
     ``example_ids`` (n,), ``seeds``, ``layers`` (name -> width, in order), ``floor_means`` (layer ->
-    ``floor_<similarity>``), the activation maximization ``entry`` and ``images`` (None without units)."""
+    ``floor_<similarity>``), the activation maximization ``entry`` and ``images`` (None without units);
+    ``params``: the representations params it was made with."""
 
+    params: dict[str, Any]
     example_ids: np.ndarray
     seeds: list[int]
     layers: dict[str, int]
@@ -112,6 +115,7 @@ def write_reference(
         write_table(tmp / FLOOR, floor_rows, FLOOR_COLUMNS)
         meta = {
             "format": FORMAT,
+            "params": reference.params,
             "example_ids": reference.example_ids.tolist(),
             "seeds": list(reference.seeds),
             "layers": reference.layers,
@@ -132,6 +136,7 @@ def read_reference(root: Path) -> DenseReference:
         files = {str(k): str(v) for k, v in meta["files"].items()}
         entry = meta["activation_max"]
         return DenseReference(
+            params=dict(meta["params"]),
             example_ids=np.asarray(meta["example_ids"], dtype=np.int64),
             seeds=[int(s) for s in meta["seeds"]],
             layers={str(k): int(v) for k, v in meta["layers"].items()},

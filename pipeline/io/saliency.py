@@ -1,7 +1,8 @@
 """The layouts of the saliency stages' outputs, for their writers and every reader (the report included)::
 
     data/saliency_reference/              stage saliency_reference: the dense population, computed once
-        reference.json                    method, the sample's example ids, seeds, each .npy's SHA-256
+        reference.json                    the saliency params it depends on, the sample's example ids,
+                                          seeds, each .npy's SHA-256
         maps/seed_<N>.npy                 (N, H, W) float32: the dense member of seed N, its maps
         floor/<measure>.npy               (pairs, N): a measure of every pair of dense seeds, per image,
                                           in its own dtype (the means are taken exactly as of fresh maps)
@@ -49,9 +50,10 @@ Pair = tuple[int, int]
 @dataclass(frozen=True)
 class DenseReference:
     """The dense population on the sample: ``maps`` seed -> (N, H, W) float32, in seed order; ``floor``
-    pair of seeds -> measure -> (N,) per image, pairs in seed-pair order; ``example_ids`` (N,)."""
+    pair of seeds -> measure -> (N,) per image, pairs in seed-pair order; ``example_ids`` (N,);
+    ``params``: the saliency params it was made with (those it depends on)."""
 
-    method: str
+    params: dict[str, Any]
     example_ids: np.ndarray
     maps: dict[int, np.ndarray]
     floor: dict[Pair, dict[str, np.ndarray]]
@@ -84,7 +86,7 @@ def write_reference(root: Path, reference: DenseReference, floor_rows: Sequence[
         write_table(tmp / FLOOR, floor_rows, FLOOR_COLUMNS)
         meta = {
             "format": FORMAT,
-            "method": reference.method,
+            "params": reference.params,
             "seeds": list(reference.maps),
             "pairs": [list(p) for p in pairs],
             "example_ids": reference.example_ids.tolist(),
@@ -109,7 +111,7 @@ def read_reference(root: Path) -> DenseReference:
         stacked = {name: load(_floor_file(name)) for name in METRICS}
         pairs = [(int(a), int(b)) for a, b in meta["pairs"]]
         floor = {p: {name: stacked[name][i] for name in METRICS} for i, p in enumerate(pairs)}
-        return DenseReference(str(meta["method"]), np.asarray(meta["example_ids"], np.int64), maps, floor)
+        return DenseReference(dict(meta["params"]), np.asarray(meta["example_ids"], np.int64), maps, floor)
     except (KeyError, TypeError, ValueError) as err:
         raise InputCorrupt(f"{root / REFERENCE}: incomplete [{err}]; run `dvc repro {WRITER}`") from None
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.config import RepresentationsParams
+from pipeline.config import RepresentationsParams, to_dict
 from pipeline.errors import InputCorrupt
 from pipeline.io.representations import WRITER, DenseReference
 from pipeline.numbers import fmt
@@ -58,9 +58,8 @@ def dense_reference(
     if cfg.units > 0:
         shape = test_images.shape[1:]  # (C, H, W)
         entry, pictures = dense_maximization(load_member(checkpoints[first])[0], cfg, first, shape)
-    reference = DenseReference(
-        ids, list(checkpoints), layers, floor_means(list(layers), floor), entry, pictures
-    )
+    means = floor_means(list(layers), floor)
+    reference = DenseReference(to_dict(cfg), ids, list(checkpoints), layers, means, entry, pictures)
     arrays = {
         seed: {name: summary_arrays(s) for name, s in layers_of.items()}
         for seed, layers_of in summaries.items()
@@ -68,15 +67,18 @@ def dense_reference(
     return Stored(reference, arrays, floor)
 
 
-def check_reference(reference: DenseReference, ids: np.ndarray, seeds: Sequence[int], units: int) -> None:
-    """An InputCorrupt when the reference was made for another sample, population or number of units
-    than the params ask for (a reference left from other params: rerun its stage)."""
-    made = (reference.example_ids.tolist(), reference.seeds, len((reference.entry or {}).get("units", [])))
-    if made != (ids.tolist(), list(seeds), units):
+def check_reference(
+    reference: DenseReference, cfg: RepresentationsParams, ids: np.ndarray, seeds: Sequence[int]
+) -> None:
+    """An InputCorrupt when the reference was made with other representations params, another sample or
+    other seeds than the params ask for (a reference left from other params: rerun its stage; under DVC
+    it never is)."""
+    made = (reference.params, reference.example_ids.tolist(), reference.seeds)
+    if made != (to_dict(cfg), ids.tolist(), list(seeds)):
         raise InputCorrupt(
-            f"{reference.root}: made for {reference.example_ids.size} sampled images, seeds "
-            f"{reference.seeds} and {made[2]} units, but the params ask for {ids.size} (or other) images, "
-            f"seeds {list(seeds)} and {units} units; run `dvc repro {WRITER}`"
+            f"{reference.root}: made with representations {reference.params}, seeds {reference.seeds} and "
+            f"{reference.example_ids.size} sampled images, not with the params' representations "
+            f"{to_dict(cfg)}, seeds {list(seeds)} and {ids.size}; run `dvc repro {WRITER}`"
         )
 
 

@@ -4,7 +4,7 @@ member's maps and their difference, side by side."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 PANEL_INCHES = 2.0
 TITLE_INCHES = 0.5
 DPI = 100
+
+
+def _panels(
+    image: np.ndarray, dense: np.ndarray, comp: np.ndarray
+) -> list[tuple[np.ndarray, dict[str, Any]]]:
+    """One row's four panels with their colour scales: ``image`` (C, H, W) uint8, the maps (H, W)."""
+    pixels = image.transpose(1, 2, 0)  # (H, W, C)
+    return [
+        (pixels[..., 0] if pixels.shape[-1] == 1 else pixels, {"cmap": "gray", "vmin": 0, "vmax": 255}),
+        (dense, {"cmap": "inferno", "vmin": 0.0, "vmax": 1.0}),
+        (comp, {"cmap": "inferno", "vmin": 0.0, "vmax": 1.0}),
+        (comp - dense, {"cmap": "RdBu_r", "vmin": -1.0, "vmax": 1.0}),
+    ]
 
 
 def draw_examples(
@@ -39,14 +52,7 @@ def draw_examples(
     axes = fig.subplots(rows, 4, squeeze=False)
     column_titles = ("image", *titles, "compressed − dense")
     for r in range(rows):
-        image = images[r].transpose(1, 2, 0)  # (H, W, C)
-        panels = (
-            (image[..., 0] if image.shape[-1] == 1 else image, {"cmap": "gray", "vmin": 0, "vmax": 255}),
-            (dense[r], {"cmap": "inferno", "vmin": 0.0, "vmax": 1.0}),
-            (comp[r], {"cmap": "inferno", "vmin": 0.0, "vmax": 1.0}),
-            (comp[r] - dense[r], {"cmap": "RdBu_r", "vmin": -1.0, "vmax": 1.0}),
-        )
-        for c, (panel, style) in enumerate(panels):
+        for c, (panel, style) in enumerate(_panels(images[r], dense[r], comp[r])):
             ax = axes[r, c]
             ax.imshow(panel, interpolation="nearest", **style)
             ax.set_xticks([])

@@ -74,17 +74,25 @@ def population_maps(
     return maps, through
 
 
+def made_with(cfg: SaliencyParams) -> dict[str, Any]:
+    """The saliency params the dense reference depends on (all but ``examples``, drawn per config)."""
+    from pipeline.config import to_dict
+
+    return {key: value for key, value in to_dict(cfg).items() if key != "examples"}
+
+
 def check_reference(
-    reference: DenseReference, root: Path, method: str, ids: np.ndarray, seeds: Sequence[int]
+    reference: DenseReference, root: Path, cfg: SaliencyParams, ids: np.ndarray, seeds: Sequence[int]
 ) -> None:
-    """An InputCorrupt naming ``root`` when the dense reference was made for another method, sample or
-    population than the params ask for (a reference left from other params: rerun its stage)."""
+    """An InputCorrupt naming ``root`` when the dense reference was made with other saliency params,
+    another sample or other seeds than the params ask for (a reference left from other params: rerun
+    its stage; under DVC it never is)."""
     from pipeline.errors import InputCorrupt
 
-    made = (reference.method, list(reference.maps), reference.example_ids.tolist())
-    if made != (method, list(seeds), ids.tolist()):
+    made = (reference.params, list(reference.maps), reference.example_ids.tolist())
+    if made != (made_with(cfg), list(seeds), ids.tolist()):
         raise InputCorrupt(
-            f"{root}: made for method {reference.method}, seeds {list(reference.maps)} and "
-            f"{reference.example_ids.size} sampled images, but the params ask for method {method}, seeds "
-            f"{list(seeds)} and {ids.size} (or other) images; run `dvc repro saliency_reference`"
+            f"{root}: made with saliency {reference.params}, seeds {list(reference.maps)} and "
+            f"{reference.example_ids.size} sampled images, not with the params' saliency {made_with(cfg)}, "
+            f"seeds {list(seeds)} and {ids.size}; run `dvc repro saliency_reference`"
         )

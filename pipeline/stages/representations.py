@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> None:
     configure_torch(params.runtime)
     ids, images = draw_sample(load_test_split(Path(args.prepare)).images, cfg)
     reference = read_reference(Path(args.reference))
-    check_reference(reference, ids, seeds, cfg.units)
+    check_reference(reference, cfg, ids, seeds)
     folder = CompressFolder(Path(args.compress))
     # The dense config's cells are the dense members: their summaries are the reference's.
     cells = None if dense_config else {seed: folder.checkpoint(config, seed) for seed in seeds}

@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> None:
     test = load_test_split(Path(args.prepare))
     sample = draw_sample(test.images, test.labels, cfg)
     reference = read_reference(Path(args.reference))
-    check_reference(reference, Path(args.reference), cfg.method, sample.ids, seeds)
+    check_reference(reference, Path(args.reference), cfg, sample.ids, seeds)
     cells = {seed: CompressFolder(Path(args.compress)).checkpoint(config, seed) for seed in seeds}
     # The dense config's cells are the dense members: their maps are the reference's.
     maps, through = (reference.maps, False) if dense_config else population_maps(cells, sample, cfg)

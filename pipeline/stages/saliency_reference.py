@@ -20,7 +20,7 @@ from pipeline.io.saliency import DenseReference, write_reference
 from pipeline.io.test_split import load_test_split
 from pipeline.runtime import configure_torch
 from pipeline.saliency.metrics import compare
-from pipeline.saliency.population import DENSE, draw_sample, population_maps
+from pipeline.saliency.population import DENSE, draw_sample, made_with, population_maps
 from pipeline.saliency.summary import floor_rows, reference_line
 from pipeline.stages._cli import parser, run
 
@@ -36,7 +36,9 @@ def main(args: argparse.Namespace) -> None:
     cells = CompressFolder(Path(args.compress))
     maps, _ = population_maps({seed: cells.checkpoint(DENSE, seed) for seed in seeds}, sample, cfg)
     floor = over_pairs(maps, compare)
-    write_reference(Path(args.out), DenseReference(cfg.method, sample.ids, maps, floor), floor_rows(floor))
+    write_reference(
+        Path(args.out), DenseReference(made_with(cfg), sample.ids, maps, floor), floor_rows(floor)
+    )
     log.info(reference_line(len(maps), sample.ids.size, floor))
 
 

@@ -286,10 +286,16 @@ def test_one_seed_has_no_floor(study: Path, tmp_path: Path) -> None:
     assert read_csv(floor) == [] and header(floor) == layout.FLOOR_COLUMNS
 
 
-def test_a_reference_made_for_other_params_is_refused(study: Path, tmp_path: Path) -> None:
-    params = write_params(tmp_path / "params.yaml", dataclasses.replace(REPRESENTATIONS, units=3))
+@pytest.mark.parametrize(
+    "changed", [{"units": 3}, {"lr": 0.1}, {"svcca_keep": 0.9}, {"sample_seed": 1}, {"steps": 5}]
+)
+def test_a_reference_made_with_other_params_is_refused(
+    study: Path, tmp_path: Path, changed: dict[str, Any]
+) -> None:
+    params = write_params(tmp_path / "params.yaml", dataclasses.replace(REPRESENTATIONS, **changed))
     with pytest.raises(
-        InputCorrupt, match=r"reference: made for 48 sampled images, seeds \[0, 1, 2\] and 2 units"
+        InputCorrupt,
+        match=r"reference: made with representations \{'sample_size': 48.*seeds \[0, 1, 2\] and 48",
     ):
         fake_members.run_stage(stage, study, "magnitude_50", tmp_path / "out", study / "reference", params)
     assert not (tmp_path / "out").exists()

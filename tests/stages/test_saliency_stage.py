@@ -81,7 +81,8 @@ def sample_inputs(data: Prepared) -> tuple[np.ndarray, torch.Tensor, torch.Tenso
 def test_the_reference_holds_every_dense_members_maps_and_the_floor(study: Path, tiny_data: Prepared) -> None:
     ids, images, targets = sample_inputs(tiny_data)
     reference = layout.read_reference(study / "reference")
-    assert reference.method == "gradient" and reference.example_ids.tolist() == ids.tolist()
+    assert reference.params == {"method": "gradient", "sample_size": SAMPLE, "sample_seed": 0, "steps": 32}
+    assert reference.example_ids.tolist() == ids.tolist()
     assert list(reference.maps) == list(SEEDS) and list(reference.floor) == [(0, 1), (0, 2), (1, 2)]
     for seed in SEEDS:
         fresh = saliency_maps(load_member(cell(study, "dense", seed))[0], images, targets)
@@ -235,17 +236,32 @@ def test_single_seed_has_no_noise_floor(study: Path, tmp_path: Path) -> None:
     assert read_csv(tmp_path / "reference" / layout.FLOOR) == []
 
 
-def test_a_reference_made_for_other_params_is_refused(study: Path, tmp_path: Path) -> None:
-    params = write_params(
-        tmp_path / "params.yaml", SaliencyParams(sample_size=SAMPLE, examples=2), seeds=(0, 1)
-    )
+@pytest.mark.parametrize(
+    ("saliency", "seeds"),
+    [
+        (SaliencyParams(sample_size=SAMPLE, examples=2), (0, 1)),
+        (SaliencyParams(sample_size=SAMPLE, examples=2, steps=8), SEEDS),  # integrated gradients' steps
+        (SaliencyParams(sample_size=SAMPLE, examples=2, sample_seed=1), SEEDS),
+    ],
+)
+def test_a_reference_made_with_other_params_is_refused(
+    study: Path, tmp_path: Path, saliency: SaliencyParams, seeds: tuple[int, ...]
+) -> None:
+    params = write_params(tmp_path / "params.yaml", saliency, seeds=seeds)
     with pytest.raises(
-        InputCorrupt, match=r"reference: made for method gradient, seeds \[0, 1, 2\].*saliency_reference"
+        InputCorrupt,
+        match=r"reference: made with saliency \{'method': 'gradient'.*seeds \[0, 1, 2\].*saliency_reference",
     ):
         fake_members.run_stage(
             saliency_stage, study, "magnitude_50", tmp_path / "out", study / "reference", params
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_the_examples_drawn_are_no_part_of_the_reference(study: Path, tmp_path: Path) -> None:
+    params = write_params(tmp_path / "params.yaml", SaliencyParams(sample_size=SAMPLE, examples=0))
+    out = fake_members.run_stage(saliency_stage, study, "magnitude_50", tmp_path, study / "reference", params)
+    assert sorted(p.name for p in out.iterdir()) == ["per_image.csv", "summary.json"]
 
 
 def test_an_altered_reference_is_refused(study: Path, tmp_path: Path) -> None:
