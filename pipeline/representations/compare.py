@@ -1,9 +1,10 @@
-"""A population's representations, layer by layer, against the dense members' (SPEC section 11).
+"""A config's cells' representations, layer by layer, against the dense members' (SPEC section 11).
 
 On the fixed seeded sample of test images, every member's representations (pipeline.representations.
 layers) are summarized once (pipeline.representations.similarity.summarize); the dense members' summaries
-are the reference (stage ``representations_reference``), against which each config's cells are compared
-seed by seed, and between whose seeds the noise floor is taken.
+are the reference (stage ``representations_reference``, pipeline.representations.reference), against
+which each config's cells are compared seed by seed (stage ``representations@config``), computing only
+the config's own cells.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.analysis.floor import over_pairs
-from pipeline.config import ConfigError, RepresentationsParams
+from pipeline.config import ConfigError, RepresentationsParams, to_dict
+from pipeline.errors import InputCorrupt
+from pipeline.io.representations import WRITER, DenseReference
 from pipeline.numbers import fmt
-from pipeline.representations.similarity import Summary, compare
+from pipeline.representations.similarity import Summary, compare, summary_from_arrays
 from pipeline.sampling import sample_indices
 
 if TYPE_CHECKING:
@@ -54,15 +56,6 @@ def summarize_member(model: nn.Module, images: torch.Tensor, keep: float) -> dic
     layers = representation_layers(model)
     captured = capture(model, layers, images)
     return {name: summarize(captured.pop(name), keep) for name in layers}  # frees each as it goes
-
-
-def summarize_population(
-    checkpoints: Mapping[int, Path], images: torch.Tensor, keep: float
-) -> dict[int, dict[str, Summary]]:
-    """Each seed's member's summaries (:func:`summarize_member`), in seed order."""
-    from pipeline.compression.members import load_member
-
-    return {seed: summarize_member(load_member(path)[0], images, keep) for seed, path in checkpoints.items()}
 
 
 def check_layers(dense: Summaries, compressed: Summaries) -> None:
@@ -103,19 +96,59 @@ def config_rows(
     return rows
 
 
-def floor_rows(dense: Mapping[int, Summaries]) -> list[dict[str, Any]]:
-    """The noise floor's rows: every pair of dense seeds (seed-pair order), every layer, their
-    similarities."""
-    pairs = over_pairs(dense, lambda a, b: {layer: compare(a[layer], b[layer]) for layer in a})
-    return [
-        {"seed_a": a, "seed_b": b, "layer": layer}
-        | {"linear_cka": sim.linear_cka, "debiased_cka": sim.debiased_cka, "svcca": sim.svcca}
-        for (a, b), sims in pairs.items()
-        for layer, sim in sims.items()
-    ]
-
-
 def cka_line(config: str, seed: int, rows: Sequence[Mapping[str, Any]]) -> str:
     """A seed's log line: the linear CKA of each layer."""
     layers = ", ".join(f"{r['layer']} {fmt(r['linear_cka'])}" for r in rows if r["seed"] == seed)
     return f"{config} seed {seed}: linear CKA {layers}"
+
+
+def check_reference(
+    reference: DenseReference, cfg: RepresentationsParams, ids: np.ndarray, seeds: Sequence[int]
+) -> None:
+    """An InputCorrupt when the reference was made with other representations params, another sample or
+    other seeds than the params ask for (a reference left from other params: rerun its stage; under DVC
+    it never is)."""
+    made = (reference.params, reference.example_ids.tolist(), reference.seeds)
+    if made != (to_dict(cfg), ids.tolist(), list(seeds)):
+        raise InputCorrupt(
+            f"{reference.root}: made with representations {reference.params}, seeds {reference.seeds} and "
+            f"{reference.example_ids.size} sampled images, not with the params' representations "
+            f"{to_dict(cfg)}, seeds {list(seeds)} and {ids.size}; run `dvc repro {WRITER}`"
+        )
+
+
+def dense_summaries(reference: DenseReference, seed: int) -> dict[str, Summary]:
+    """The dense member of ``seed``: its summaries, rebuilt bit for bit from the reference's arrays."""
+    arrays = reference.arrays(seed)
+    return {layer: summary_from_arrays(width, arrays[layer]) for layer, width in reference.layers.items()}
+
+
+def compare_config(
+    reference: DenseReference,
+    cells: Mapping[int, Path] | None,
+    dense_first: Path,
+    images: torch.Tensor,
+    cfg: RepresentationsParams,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, tuple[np.ndarray, np.ndarray] | None]:
+    """A config's per_layer.csv rows, activation maximization entry and images (dense, compressed)
+    against the reference; ``cells`` seed -> the config's cell (None: the dense config, whose cells are
+    the dense members); ``dense_first``: the first seed's dense member, loaded only to be shown the
+    cell's maximizing images."""
+    from pipeline.compression.members import load_member
+    from pipeline.representations.activation_max import config_maximization
+
+    def compressed(seed: int) -> dict[str, Summary]:
+        assert cells is not None
+        return summarize_member(load_member(cells[seed])[0], images, cfg.svcca_keep)
+
+    rows = config_rows(
+        reference.seeds, lambda seed: dense_summaries(reference, seed), None if cells is None else compressed
+    )
+    if reference.entry is None or reference.images is None:
+        return rows, None, None
+    first = reference.seeds[0]
+    cell = None if cells is None else load_member(cells[first])[0]
+    entry, found = config_maximization(
+        reference.entry, reference.images, cell, lambda: load_member(dense_first)[0], cfg
+    )
+    return rows, entry, (reference.images, found)

@@ -1,33 +1,47 @@
-"""The dense reference of the representations stages, made once and read by every config (SPEC section 11):
-the dense members' summarized representations, their noise floor and the first seed's activation
-maximization (stage ``representations_reference``); and a config's comparison against it (stage
-``representations@config``), which computes only the config's own cells."""
+"""The dense reference of the representations stages, made once and read by every config (stage
+``representations_reference``, SPEC section 11): the dense members' summarized representations, their noise
+floor between every pair of seeds and the first seed's activation maximization."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pipeline.analysis.floor import over_pairs
 from pipeline.config import RepresentationsParams, to_dict
-from pipeline.errors import InputCorrupt
-from pipeline.io.representations import WRITER, DenseReference
+from pipeline.io.representations import DenseReference
 from pipeline.numbers import fmt
-from pipeline.representations.compare import (
-    config_rows,
-    draw_sample,
-    floor_rows,
-    summarize_member,
-    summarize_population,
-)
-from pipeline.representations.similarity import Summary, summary_arrays, summary_from_arrays
+from pipeline.representations.compare import Summaries, draw_sample, summarize_member
+from pipeline.representations.similarity import Summary, compare, summary_arrays
 from pipeline.representations.summary import floor_means
 
 if TYPE_CHECKING:
     import torch
+
+
+def summarize_population(
+    checkpoints: Mapping[int, Path], images: torch.Tensor, keep: float
+) -> dict[int, dict[str, Summary]]:
+    """Each seed's member's summaries (:func:`summarize_member`), in seed order."""
+    from pipeline.compression.members import load_member
+
+    return {seed: summarize_member(load_member(path)[0], images, keep) for seed, path in checkpoints.items()}
+
+
+def floor_rows(dense: Mapping[int, Summaries]) -> list[dict[str, Any]]:
+    """The noise floor's rows: every pair of dense seeds (seed-pair order), every layer, their
+    similarities."""
+    pairs = over_pairs(dense, lambda a, b: {layer: compare(a[layer], b[layer]) for layer in a})
+    return [
+        {"seed_a": a, "seed_b": b, "layer": layer}
+        | {"linear_cka": sim.linear_cka, "debiased_cka": sim.debiased_cka, "svcca": sim.svcca}
+        for (a, b), sims in pairs.items()
+        for layer, sim in sims.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -65,58 +79,6 @@ def dense_reference(
         for seed, layers_of in summaries.items()
     }
     return Stored(reference, arrays, floor)
-
-
-def check_reference(
-    reference: DenseReference, cfg: RepresentationsParams, ids: np.ndarray, seeds: Sequence[int]
-) -> None:
-    """An InputCorrupt when the reference was made with other representations params, another sample or
-    other seeds than the params ask for (a reference left from other params: rerun its stage; under DVC
-    it never is)."""
-    made = (reference.params, reference.example_ids.tolist(), reference.seeds)
-    if made != (to_dict(cfg), ids.tolist(), list(seeds)):
-        raise InputCorrupt(
-            f"{reference.root}: made with representations {reference.params}, seeds {reference.seeds} and "
-            f"{reference.example_ids.size} sampled images, not with the params' representations "
-            f"{to_dict(cfg)}, seeds {list(seeds)} and {ids.size}; run `dvc repro {WRITER}`"
-        )
-
-
-def dense_summaries(reference: DenseReference, seed: int) -> dict[str, Summary]:
-    """The dense member of ``seed``: its summaries, rebuilt bit for bit from the reference's arrays."""
-    arrays = reference.arrays(seed)
-    return {layer: summary_from_arrays(width, arrays[layer]) for layer, width in reference.layers.items()}
-
-
-def compare_config(
-    reference: DenseReference,
-    cells: Mapping[int, Path] | None,
-    dense_first: Path,
-    images: torch.Tensor,
-    cfg: RepresentationsParams,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None, tuple[np.ndarray, np.ndarray] | None]:
-    """A config's per_layer.csv rows, activation maximization entry and images (dense, compressed)
-    against the reference; ``cells`` seed -> the config's cell (None: the dense config, whose cells are
-    the dense members); ``dense_first``: the first seed's dense member, loaded only to be shown the
-    cell's maximizing images."""
-    from pipeline.compression.members import load_member
-    from pipeline.representations.activation_max import config_maximization
-
-    def compressed(seed: int) -> dict[str, Summary]:
-        assert cells is not None
-        return summarize_member(load_member(cells[seed])[0], images, cfg.svcca_keep)
-
-    rows = config_rows(
-        reference.seeds, lambda seed: dense_summaries(reference, seed), None if cells is None else compressed
-    )
-    if reference.entry is None or reference.images is None:
-        return rows, None, None
-    first = reference.seeds[0]
-    cell = None if cells is None else load_member(cells[first])[0]
-    entry, found = config_maximization(
-        reference.entry, reference.images, cell, lambda: load_member(dense_first)[0], cfg
-    )
-    return rows, entry, (reference.images, found)
 
 
 def reference_line(reference: DenseReference) -> str:

@@ -35,9 +35,8 @@ from pipeline.config import config_of, load_params
 from pipeline.io.compress import CompressFolder
 from pipeline.io.representations import RepresentationsFolder, read_reference
 from pipeline.io.test_split import load_test_split
-from pipeline.representations.compare import DENSE, cka_line, draw_sample
+from pipeline.representations.compare import DENSE, check_reference, cka_line, compare_config, draw_sample
 from pipeline.representations.figure import draw_activation_max
-from pipeline.representations.reference import check_reference, compare_config
 from pipeline.representations.summary import build_summary, config_line
 from pipeline.runtime import configure_torch
 from pipeline.stages._cli import add_member_args, parser, resolve_member, run

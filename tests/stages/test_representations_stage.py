@@ -25,9 +25,8 @@ from pipeline.errors import InputCorrupt
 from pipeline.io import representations as layout
 from pipeline.pixels import to_unit
 from pipeline.representations.activation_max import config_maximization, dense_maximization
-from pipeline.representations.compare import summarize_member
+from pipeline.representations.compare import dense_summaries, summarize_member
 from pipeline.representations.layers import capture
-from pipeline.representations.reference import dense_summaries
 from pipeline.representations.similarity import linear_cka
 from pipeline.sampling import sample_indices
 from pipeline.stages import representations as stage
