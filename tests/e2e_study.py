@@ -22,7 +22,7 @@ from pipeline.config import to_dict
 from .conftest import REPO, tiny_params
 
 BIN = Path(sys.executable).parent
-COPIED = ["pipeline", "dvc.yaml", "stages", ".gitignore", ".dvcignore", "data/.gitkeep", "pyproject.toml"]
+COPIED = ["pipeline", "dvc.yaml", "families", ".gitignore", ".dvcignore", "data/.gitkeep", "pyproject.toml"]
 
 
 def env() -> dict[str, str]:
@@ -56,6 +56,7 @@ def ran(out: str) -> set[str]:
 
 
 PER_CONFIG = ("predict", "saliency", "representations")  # the @config stages
+DENSE_REFERENCES = {"saliency_reference", "representations_reference"}  # the dense population's, once
 
 
 def per_config(configs: tuple[str, ...]) -> set[str]:

@@ -18,8 +18,10 @@ from .import_closure import closure
 
 STAGE_FILES = [REPO / "dvc.yaml", *sorted(REPO.glob("families/*/dvc.yaml"))]
 EXPECTED = {"prepare", "corrupt", "train", "compress", "predict", "stats", "pie"} | {
+    "saliency_reference",
     "saliency",
     "robustness",
+    "representations_reference",
     "representations",
     "report",
 }

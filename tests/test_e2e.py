@@ -15,7 +15,18 @@ from pipeline.io.files import read_json
 from pipeline.io.predictions import PredictFolder, read_predictions
 from pipeline.io.prepared import load_prepared
 
-from .e2e_study import CONFIGS, FAN_IN, cells, edit_params, lock_hashes, per_config, ran, restore, sh
+from .e2e_study import (
+    CONFIGS,
+    DENSE_REFERENCES,
+    FAN_IN,
+    cells,
+    edit_params,
+    lock_hashes,
+    per_config,
+    ran,
+    restore,
+    sh,
+)
 from .report import parse_html
 
 pytestmark = pytest.mark.e2e
@@ -102,6 +113,8 @@ def test_saliency_robustness_and_representations_cover_every_config(study: Path)
     assert metrics["dense"]["saliency_mad"] == 0.0 and metrics["dense"]["mce"] == 1.0
     assert metrics["dense"]["cka_last"] == pytest.approx(1.0)
     assert read_json(study / "data/saliency/int8_static.d/summary.json")["straight_through"] is True
+    for reference in DENSE_REFERENCES:  # the dense population's side, computed once for every config
+        assert (study / f"data/{reference}/floor.csv").is_file()
     table = read_predictions(study / "data/predict/corrupted/int8_static.d/rotate-5/seed_1.parquet")
     assert table["example_id"].size == 64 and (table["example_id"] < 256).all()
 
@@ -197,7 +210,7 @@ def test_changing_the_corruptions_reruns_only_the_views_their_predictions_and_ro
 def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> None:
     out = sh(study, "dvc", "exp", "run", "-S", "population.seeds=[0,1,2]")
     new_cells = {f"compress@{c}-2" for c in CONFIGS} | per_config(CONFIGS)
-    assert ran(out) == {"train@2"} | FAN_IN | new_cells
+    assert ran(out) == {"train@2"} | FAN_IN | new_cells | DENSE_REFERENCES
     table = sh(study, "dvc", "exp", "show", "--csv")
     header = table.splitlines()[0]
     assert (

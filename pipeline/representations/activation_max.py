@@ -15,12 +15,16 @@ torch's functional update ``torch.optim.adam.adam`` (what ``torch.optim.Adam.ste
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.optim.adam import adam
+
+if TYPE_CHECKING:
+    from pipeline.config import RepresentationsParams
 
 
 def _activations(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -102,3 +106,77 @@ def maximize_units(
         for p in model.parameters():
             p.requires_grad_(True)
     return x.detach().numpy().astype(np.float32)
+
+
+# ------------------------------------------------------- the stages' use: dense reference, then each config
+
+
+def last_conv_of(model: nn.Module, units: int) -> tuple[str, nn.Conv2d]:
+    """(name, layer) of ``model``'s last conv layer, whose units 0..``units``-1 are drawn; a ConfigError
+    when it has fewer channels (no silent cut: the params would claim units never drawn)."""
+    from pipeline.config import ConfigError
+    from pipeline.models.layers import last_conv
+
+    conv = last_conv(model)
+    if units > conv.out_channels:
+        message = f"{units} is more than the {conv.out_channels} channels of the last conv layer; use at most"
+        raise ConfigError(f"representations.units: {message} {conv.out_channels}")
+    return next(name for name, m in model.named_modules() if m is conv), conv
+
+
+def activations(model: nn.Module, images: np.ndarray, units: Sequence[int]) -> list[float | None]:
+    """Image n's (``images`` (U, C, H, W) in [0, 1]) final mean activation of unit ``units[n]`` of
+    ``model``'s last conv layer; None for a non-finite one."""
+    from pipeline.models.layers import last_conv
+    from pipeline.numbers import clean
+
+    with torch.inference_mode():
+        act = unit_activation(model, last_conv(model), torch.from_numpy(images), units)
+    return [clean(float(v)) for v in act]
+
+
+def dense_maximization(
+    dense: nn.Module, cfg: RepresentationsParams, seed: int, shape: Sequence[int]
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The dense reference's half: images (U, C, H, W) maximizing units 0..``representations.units``-1
+    of the dense member of ``seed`` from noise drawn with ``seed``, and the entry ``layer``, ``seed``,
+    ``units``, ``dense_on_dense`` (each image's final activation on that member)."""
+    layer, conv = last_conv_of(dense, cfg.units)
+    units = list(range(cfg.units))
+    c, h, w = (int(d) for d in shape)  # an image's (C, H, W)
+    images = maximize_units(dense, conv, units, (c, h, w), steps=cfg.steps, lr=cfg.lr, seed=seed)
+    return {
+        "layer": layer,
+        "seed": seed,
+        "units": units,
+        "dense_on_dense": activations(dense, images, units),
+    }, images
+
+
+def config_maximization(
+    reference: Mapping[str, Any],
+    dense_images: np.ndarray,
+    cell: nn.Module | None,
+    dense: Callable[[], nn.Module],
+    cfg: RepresentationsParams,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The config's entry and images (U, C, H, W): the reference's (:func:`dense_maximization`) and the
+    cell's of the same seed, found from the same noise, each image shown to both members
+    (``<image>_on_<member>``: does the compressed unit still respond to what the dense unit looks for?).
+    ``cell`` None: the dense config, whose cell is the dense member itself; ``dense()`` loads that
+    member, needed only to show it the cell's images."""
+    units, on_dense = list(reference["units"]), list(reference["dense_on_dense"])
+    entry = {key: reference[key] for key in ("layer", "seed", "units")} | {"dense_on_dense": on_dense}
+    if cell is None:
+        same = dict.fromkeys(
+            ("dense_on_compressed", "compressed_on_compressed", "compressed_on_dense"), on_dense
+        )
+        return entry | same, dense_images
+    _, conv = last_conv_of(cell, len(units))
+    shape = (int(dense_images.shape[1]), int(dense_images.shape[2]), int(dense_images.shape[3]))
+    found = maximize_units(cell, conv, units, shape, steps=cfg.steps, lr=cfg.lr, seed=int(reference["seed"]))
+    return entry | {
+        "dense_on_compressed": activations(cell, dense_images, units),
+        "compressed_on_compressed": activations(cell, found, units),
+        "compressed_on_dense": activations(dense(), found, units),
+    }, found

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipeline.models.layers import weight_layers
+
 LOGITS = "logits"
 
 
@@ -29,7 +31,7 @@ def representation_layers(model: nn.Module) -> list[str]:
     Every ``nn.Conv2d`` / ``nn.Linear`` (quantized and timm subclasses included) but the first, named as
     in ``model.named_modules()`` (a pipeline ``Member`` gives ``net.features.1.0`` and so on).
     """
-    names = [name for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    names = [name for name, _ in weight_layers(model)]
     if LOGITS in names:
         raise ValueError(f"the model has a layer named {LOGITS!r}, the name reserved for its output")
     return [*names[1:], LOGITS]

@@ -22,6 +22,7 @@ Inputs are never modified: every function works on its own float64 copies.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -327,12 +328,22 @@ def cka_side(x: np.ndarray) -> CkaSide:
     if _is_constant(xa):
         return CkaSide(n, constant=True)
     xc = _centered_unit(xa)
-    if p >= n:
-        k = xc @ xc.T  # (n, n)
-        u = _u_center(k.copy())
-        return CkaSide(
-            n, gram=k, u_gram=u, self_biased=float(np.vdot(k, k)), self_unbiased=float(np.vdot(u, u))
-        )
+    return gram_side(xc @ xc.T) if p >= n else feature_side(xc)
+
+
+def gram_side(k: np.ndarray) -> CkaSide:
+    """The Gram form of :class:`CkaSide` from ``K = Xc Xc^T`` (n, n) of the centered, unit-scaled
+    features (what :func:`cka_side` builds for p >= n)."""
+    u = _u_center(k.copy())
+    return CkaSide(
+        k.shape[0], gram=k, u_gram=u, self_biased=float(np.vdot(k, k)), self_unbiased=float(np.vdot(u, u))
+    )
+
+
+def feature_side(xc: np.ndarray) -> CkaSide:
+    """The feature form of :class:`CkaSide` from the centered, unit-scaled features ``xc`` (n, p) (what
+    :func:`cka_side` builds for p < n)."""
+    n = xc.shape[0]
     diag = np.einsum("ij,ij->i", xc, xc)  # (n,) diag(K)
     trace = float(diag.sum())
     biased = float(np.sum((xc.T @ xc) ** 2))
@@ -415,3 +426,29 @@ def compare(x: Summary, y: Summary) -> Similarity:
     return Similarity(
         linear, debiased, svcca_from_bases(x.basis, y.basis), x.basis.shape[1], y.basis.shape[1]
     )
+
+
+def summary_arrays(summary: Summary) -> dict[str, np.ndarray]:
+    """The least that rebuilds ``summary`` exactly (:func:`summary_from_arrays`): its SVCCA ``basis`` and,
+    unless the representation is constant, its Gram matrix ``gram`` (p >= n) or its centered features
+    ``xc`` (p < n); every other statistic follows from these by the same operations that made it."""
+    side = summary.cka
+    arrays = {"basis": summary.basis}
+    if side.gram is not None:
+        arrays["gram"] = side.gram
+    elif side.xc is not None:
+        arrays["xc"] = side.xc
+    return arrays
+
+
+def summary_from_arrays(width: int, arrays: Mapping[str, np.ndarray]) -> Summary:
+    """Inverse of :func:`summary_arrays` for a representation of ``width`` units: equal to the summary
+    stored, bit for bit, so that :func:`compare` gives the same numbers as on the fresh one."""
+    basis = arrays["basis"]
+    if "gram" in arrays:
+        side = gram_side(arrays["gram"])
+    elif "xc" in arrays:
+        side = feature_side(arrays["xc"])
+    else:
+        side = CkaSide(basis.shape[0], constant=True)
+    return Summary(width, side, basis)

@@ -17,6 +17,10 @@ import math
 
 import numpy as np
 
+METRICS = ("mad", "signed", "spearman", "top_overlap")  # compare's measures, in this order
+
+Metrics = dict[str, np.ndarray]  # measure name -> per-image values (N,)
+
 
 def mad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b).reshape(a.shape[0], -1).mean(axis=1)
@@ -67,7 +71,7 @@ def top_overlap(a: np.ndarray, b: np.ndarray, fraction: float = 0.1) -> np.ndarr
     return np.take_along_axis(in_a, top_b, axis=1).sum(axis=1) / k
 
 
-def compare(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+def compare(a: np.ndarray, b: np.ndarray) -> Metrics:
     """Every measure, per image, of maps ``b`` against maps ``a``."""
     if a.shape != b.shape:
         raise ValueError(f"saliency maps differ in shape: {a.shape} and {b.shape}")

@@ -438,3 +438,28 @@ def test_reusing_sides_is_faster_than_pairwise_cka_for_many_pairs() -> None:
         sim.cka_between(sides[i], sides[j])
     reused = time.perf_counter() - start
     assert reused < pairwise / 2, (reused, pairwise)
+
+
+@pytest.mark.parametrize(("n", "p"), [(20, 50), (20, 5), (20, 0)])  # gram form, feature form, constant
+def test_a_summary_rebuilt_from_its_arrays_compares_bit_for_bit(n: int, p: int) -> None:
+    """What the dense reference stores (summary_arrays) rebuilds a summary whose every comparison gives
+    the same bits as the fresh one: the arrays keep their memory order, the rest is recomputed."""
+    x = np.ones((n, 3)) if p == 0 else gaussian(1, n, p)
+    others = [sim.summarize(gaussian(seed, n, q)) for seed, q in ((2, 7), (3, 40))]
+    fresh = sim.summarize(x)
+    arrays = sim.summary_arrays(fresh)
+    assert set(arrays) == {"basis"} | ({"gram"} if p >= n else {"xc"} if p else set())
+    rebuilt = sim.summary_from_arrays(fresh.width, {k: v.copy(order="K") for k, v in arrays.items()})
+    assert rebuilt.width == fresh.width and rebuilt.cka.constant == fresh.cka.constant
+    for other in others:
+        for a, b in ((rebuilt, other), (other, rebuilt)):
+            got, want = (
+                sim.compare(a, b),
+                sim.compare(fresh if a is rebuilt else a, fresh if b is rebuilt else b),
+            )
+            assert np.array_equal(
+                [got.linear_cka, got.debiased_cka, got.svcca],
+                [want.linear_cka, want.debiased_cka, want.svcca],
+                equal_nan=True,
+            )
+            assert (got.svcca_dims_x, got.svcca_dims_y) == (want.svcca_dims_x, want.svcca_dims_y)

@@ -3,7 +3,6 @@ small CNNs on the synthetic dataset (1x16x16, 4 classes), a pruned and quantized
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,9 +17,11 @@ from pipeline.compression.report import CompressionReport
 from pipeline.config import CompressionConfig, CompressParams, PopulationParams, PruneSpec, QuantSpec, to_dict
 from pipeline.data.prepare import Prepared
 from pipeline.io.checkpoints import CheckpointMeta, save_checkpoint
+from pipeline.io.compress import CompressFolder
 from pipeline.io.prepared import save_prepared
 from pipeline.models.member import Member
 from pipeline.models.registry import build_model
+from pipeline.pixels import to_unit
 
 from ..conftest import tiny_params
 
@@ -32,7 +33,12 @@ CONFIGS = {
     "int8_static": CompressionConfig(quantize=INT8),
     "fp16": CompressionConfig(quantize=FP16),
 }
-MEMBERS = "compress/{config}/seed_{{seed}}.safetensors"  # under the study's root; {seed} left to fill
+
+
+def cell(root: Path, config: str, seed: int) -> Path:
+    """The checkpoint of ``config``'s cell of ``seed`` in the study under ``root`` (the compress stage's
+    layout, pipeline/io/compress.py)."""
+    return CompressFolder(root / "compress").checkpoint(config, seed)
 
 
 def dense_member(seed: int) -> Member:
@@ -59,9 +65,10 @@ def meta_of(seed: int, data: Prepared, config: str) -> CheckpointMeta:
 
 
 def write_study(root: Path, data: Prepared, seeds: Sequence[int], configs: Mapping[str, Any]) -> None:
-    """``root/prepared`` and every seed's member of each of ``configs`` (names of CONFIGS)."""
-    save_prepared(root / "prepared", data)
-    calibration = torch.from_numpy(data.train.images[:64]).float() / 255.0
+    """``root/prepare`` and every seed's member of each of ``configs`` (names of CONFIGS) under
+    ``root/compress``, as the prepare and compress stages lay them out."""
+    save_prepared(root / "prepare", data)
+    calibration = to_unit(torch.from_numpy(data.train.images[:64]))
     build = {
         "dense": dense_member,
         "magnitude_50": lambda seed: pruned(dense_member(seed)),
@@ -70,8 +77,9 @@ def write_study(root: Path, data: Prepared, seeds: Sequence[int], configs: Mappi
     }
     for seed in seeds:
         for config in configs:
-            path = root / MEMBERS.format(config=config).format(seed=seed)
-            save_checkpoint(path, build[config](seed).state_dict(), meta_of(seed, data, config))
+            save_checkpoint(
+                cell(root, config, seed), build[config](seed).state_dict(), meta_of(seed, data, config)
+            )
 
 
 def write_params(path: Path, configs: Mapping[str, Any], seeds: tuple[int, ...], **sections: Any) -> Path:
@@ -85,15 +93,22 @@ def write_params(path: Path, configs: Mapping[str, Any], seeds: tuple[int, ...],
     return path
 
 
-def run_stage(stage: ModuleType, root: Path, config: str, out: Path, params: Path | None = None) -> Path:
-    """Run a members stage's ``main`` for ``config`` against the dense members of ``root``."""
-    args = argparse.Namespace(
-        params=str(params or root / "params.yaml"),
-        config=config,
-        data=str(root / "prepared"),
-        members=str(root / MEMBERS.format(config=config)),
-        dense=str(root / MEMBERS.format(config="dense")),
-        out=str(out),
+def run_reference(stage: ModuleType, root: Path, out: Path, params: Path | None = None) -> Path:
+    """Run a reference stage's ``main`` (saliency_reference, representations_reference) through its
+    command line on the dense members of ``root``; its output folder."""
+    argv = ["--params", str(params or root / "params.yaml"), "--prepare", str(root / "prepare")]
+    stage.main(
+        stage.build_parser().parse_args([*argv, "--compress", str(root / "compress"), "--out", str(out)])
     )
-    stage.main(args)
     return out
+
+
+def run_stage(
+    stage: ModuleType, root: Path, config: str, out: Path, reference: Path, params: Path | None = None
+) -> Path:
+    """Run a per-config stage's ``main`` (saliency, representations) through its command line for
+    ``config`` against ``reference``, writing under the stage folder ``out``; the config's folder."""
+    argv = ["--params", str(params or root / "params.yaml"), "--config", config]
+    argv += ["--prepare", str(root / "prepare"), "--compress", str(root / "compress")]
+    stage.main(stage.build_parser().parse_args([*argv, "--reference", str(reference), "--out", str(out)]))
+    return out / f"{config}.d"

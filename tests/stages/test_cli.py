@@ -14,7 +14,8 @@ from ..test_config import with_change
 
 STAGES = [
     *("prepare", "corrupt", "train", "compress", "predict", "stats", "pie"),
-    *("saliency", "robustness", "representations", "report"),
+    *("saliency_reference", "saliency", "robustness", "representations_reference", "representations"),
+    "report",
 ]
 
 
@@ -47,7 +48,9 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             *("--compress", str(tmp_path / "compress"), "--corrupt", str(tmp_path / "views")),
             *("--out", str(out)),
         ],
+        "saliency_reference": reference_args(tmp_path, out),
         "saliency": members_args(tmp_path, out),
+        "representations_reference": reference_args(tmp_path, out),
         "representations": members_args(tmp_path, out),
         "robustness": [
             *("--prepare", str(tmp_path), "--corrupt", str(tmp_path / "views")),
@@ -67,10 +70,14 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
     assert not out.exists() and not (tmp_path / "raw").exists()
 
 
+def reference_args(tmp_path: Path, out: Path) -> list[str]:
+    """The arguments of the stages that compute the dense reference once."""
+    return ["--prepare", str(tmp_path / "none"), "--compress", str(tmp_path / "none"), "--out", str(out)]
+
+
 def members_args(tmp_path: Path, out: Path) -> list[str]:
-    """The arguments of the stages that compare the config's members with the dense ones."""
+    """The arguments of the stages that compare the config's cells with the dense reference."""
     return [
-        *("--config", "dense", "--data", str(tmp_path / "none")),
-        *("--members", str(tmp_path / "{seed}.safetensors"), "--dense", str(tmp_path / "{seed}.safetensors")),
-        *("--out", str(out)),
+        *("--config", "dense", "--prepare", str(tmp_path / "none"), "--compress", str(tmp_path / "none")),
+        *("--reference", str(tmp_path / "none"), "--out", str(out)),
     ]
