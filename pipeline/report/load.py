@@ -1,9 +1,8 @@
 """The outputs of the stages the report summarizes, read into plain containers (SPEC section 12).
 
 Every file is read through the module that owns its layout (pipeline/io/: predictions, stats, pie,
-robustness), so no other stage's file name or column is spelled here, except in the two marked stand-ins
-for the saliency and representations owners at the end of this module. Every required file is read before
-anything is drawn, so a missing one stops the stage with a one-line error naming it and the stage to rerun.
+robustness, saliency, representations), so no other stage's file name or column is spelled here. Every
+required file is read before anything is drawn, so a missing one stops the stage with a one-line error naming it and the stage to rerun.
 Optional are the dense config's own saliency, robustness and representations summaries (dense is the
 reference: its numbers against itself carry no information) and the images (a config without PIEs has no
 gallery page).  JSON nulls stay ``None``; empty CSV cells become ``None``.
@@ -190,11 +189,7 @@ def _image(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-# ------------------------------------------------------- STAND-INS for the saliency/representations owners
-# The only place the report spells another stage's file names: data/saliency/<config>.d/ and
-# data/representations/<config>.d/ have no owner module in pipeline/io/ yet. When pipeline/io/saliency.py and
-# pipeline/io/representations.py arrive, these two bodies become their folders' path methods (summary and
-# examples / activation_max); the test fakes (tests/report/__init__.py) write through these same two.
+# ------------------------------------------- the per-config saliency and representations folders' files
 
 
 @dataclass(frozen=True)
@@ -207,11 +202,15 @@ class ConfigFiles:
 
 def saliency_files(root: Path, config: str) -> ConfigFiles:
     """saliency@config's summary.json and examples.png, under the stage's folder ``root``."""
-    folder = root / f"{config}.d"
-    return ConfigFiles(folder / "summary.json", folder / "examples.png")
+    from pipeline.io.saliency import SaliencyFolder
+
+    folder = SaliencyFolder(root)
+    return ConfigFiles(folder.summary(config), folder.examples(config))
 
 
 def representations_files(root: Path, config: str) -> ConfigFiles:
     """representations@config's summary.json and activation_max.png, under the stage's folder ``root``."""
-    folder = root / f"{config}.d"
-    return ConfigFiles(folder / "summary.json", folder / "activation_max.png")
+    from pipeline.io.representations import RepresentationsFolder
+
+    folder = RepresentationsFolder(root)
+    return ConfigFiles(folder.summary(config), folder.activation_max(config))

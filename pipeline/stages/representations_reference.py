@@ -25,8 +25,8 @@ from pathlib import Path
 
 from pipeline.config import load_params
 from pipeline.io.compress import CompressFolder
+from pipeline.io.prepared import load_test_split
 from pipeline.io.representations import write_reference
-from pipeline.io.test_split import load_test_split
 from pipeline.representations.compare import DENSE
 from pipeline.representations.reference import dense_reference, reference_line
 from pipeline.runtime import configure_torch

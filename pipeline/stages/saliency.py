@@ -23,8 +23,8 @@ from pathlib import Path
 
 from pipeline.config import config_of, load_params
 from pipeline.io.compress import CompressFolder
+from pipeline.io.prepared import load_test_split
 from pipeline.io.saliency import SaliencyFolder, read_reference
-from pipeline.io.test_split import load_test_split
 from pipeline.runtime import configure_torch
 from pipeline.saliency.figure import config_examples
 from pipeline.saliency.metrics import compare

@@ -16,8 +16,8 @@ from pathlib import Path
 from pipeline.analysis.floor import over_pairs
 from pipeline.config import load_params
 from pipeline.io.compress import CompressFolder
+from pipeline.io.prepared import load_test_split
 from pipeline.io.saliency import DenseReference, write_reference
-from pipeline.io.test_split import load_test_split
 from pipeline.runtime import configure_torch
 from pipeline.saliency.metrics import compare
 from pipeline.saliency.population import DENSE, draw_sample, made_with, population_maps
