@@ -2,10 +2,11 @@
 
 Every file is read through the module that owns its layout (pipeline/io/: predictions, stats, pie,
 robustness, saliency, representations), so no other stage's file name or column is spelled here. Every
-required file is read before anything is drawn, so a missing one stops the stage with a one-line error naming it and the stage to rerun.
-Optional are the dense config's own saliency, robustness and representations summaries (dense is the
-reference: its numbers against itself carry no information) and the images (a config without PIEs has no
-gallery page).  JSON nulls stay ``None``; empty CSV cells become ``None``.
+required file is read before anything is drawn, so a missing one stops the stage with a one-line error
+naming it and the stage to rerun. Optional are the dense config's own saliency, robustness and
+representations summaries (dense is the reference: its numbers against itself carry no information) and
+the images (a config without PIEs has no gallery page).  JSON nulls stay ``None``; empty CSV cells become
+``None``.
 """
 
 from __future__ import annotations
