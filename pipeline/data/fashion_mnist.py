@@ -98,7 +98,7 @@ def verify(folder: Path) -> None:
         if actual != digest:
             raise DatasetCorrupt(
                 f"fashion_mnist: {folder / name} has SHA-256 {actual}, expected {digest}; "
-                "delete the folder and run the download stage again"
+                "delete the folder and run the prepare stage again"
             )
 
 
