@@ -1,4 +1,4 @@
-"""Robustness under corruption (SPEC section 10): the corruption suite and the public benchmarks' loaders."""
+"""Robustness under corruption (SPEC section 10): the corruption suite and the corrupted test views."""
 
 # The suite's corruption names, in registry order (``corruptions.CORRUPTIONS`` holds exactly these; a test
 # checks it).  Kept here, free of torch, so that validating params.yaml imports no torch.
