@@ -25,8 +25,8 @@ def add_member_args(p: argparse.ArgumentParser, *, config: bool = False, seed: b
     """``--config`` and/or ``--seed``: which config or member a per-config or per-member stage makes.
 
     Under DVC they default to the stage's own name (``train@<seed>``, ``compress@<config>-<seed>``,
-    ``predict@<config>``), so that no params value is ever written into a shell command line; the stage
-    fills ``{config}`` and ``{seed}`` in its path arguments itself (:func:`member_path`).
+    ``predict@<config>``), so that no params value is ever written into a shell command line: the command
+    passes folders, and the stage asks each folder's owner (pipeline/io/) for the config's or seed's files.
     """
     if config:
         p.add_argument("--config", help="the compression config (default: from the DVC stage's name)")
@@ -69,26 +69,13 @@ def member_of(args: argparse.Namespace) -> tuple[str | None, int | None]:
     return config, seed
 
 
-def member_path(pattern: str, config: str | None = None, seed: int | None = None) -> str:
-    """``pattern`` with ``{config}`` and ``{seed}`` filled in (any other ``{...}`` field left as it is)."""
-    fields = {"config": config, "seed": seed}
-    out = pattern
-    for name, value in fields.items():
-        if value is not None:
-            out = out.replace("{" + name + "}", str(value))
-    return out
-
-
-def resolve_member(args: argparse.Namespace, fill: tuple[str, ...]) -> None:
-    """Set ``args.config``/``args.seed`` (:func:`member_of`) and fill them into the path arguments named
-    in ``fill``; call it once the params are validated."""
+def resolve_member(args: argparse.Namespace) -> None:
+    """Set ``args.config``/``args.seed`` (:func:`member_of`); call it once the params are validated."""
     config, seed = member_of(args)
     if hasattr(args, "config"):
         args.config = config
     if hasattr(args, "seed"):
         args.seed = seed
-    for name in fill:
-        setattr(args, name, member_path(getattr(args, name), config, seed))
 
 
 def _clean_scratch() -> None:

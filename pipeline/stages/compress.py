@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args, fill=())
+    resolve_member(args)
     data = load_prepared(Path(args.prepare))
     configure_torch(params.runtime)
     from pipeline.compression.cell import check_against_data, compress_seed

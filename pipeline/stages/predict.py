@@ -30,7 +30,7 @@ from pipeline.stages._cli import add_member_args, parser, resolve_member, run
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args, fill=())
+    resolve_member(args)
     config_of(params, args.config)  # a ConfigError listing the defined configs
     configure_torch(params.runtime)
     from pipeline.prediction import load_cells, predict_clean, predict_corrupted

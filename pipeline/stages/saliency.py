@@ -37,7 +37,7 @@ log = logging.getLogger("pipeline.saliency")
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args, fill=())
+    resolve_member(args)
     config, cfg, seeds = args.config, params.saliency, params.population.seeds
     dense_config = config_of(params, config).is_dense  # a ConfigError listing the defined configs
     configure_torch(params.runtime)

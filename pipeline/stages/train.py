@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args, fill=())
+    resolve_member(args)
     folder = TrainFolder(Path(args.out), Path(args.history))
     device = configure_torch(params.runtime)
     from pipeline.training.member import train_seed
