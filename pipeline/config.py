@@ -170,6 +170,7 @@ QUANT_WEIGHT_BITS: dict[str, tuple[int, ...]] = {
 # A config name is a DVC stage key (``compress@<name>-<seed>``) and a params key
 # (``compress.configs.<name>``): no ``-`` (it joins matrix names), no ``.`` (DVC could not address the key),
 # no ``/`` or spaces (it is a folder name too).
+DENSE = "dense"  # the config that compresses nothing: the dense members, every other config's reference
 CONFIG_NAME = re.compile(r"[a-z0-9][a-z0-9_+]*")
 CONFIG_NAME_MAX = 64
 
@@ -242,7 +243,7 @@ def _default_configs() -> dict[str, CompressionConfig]:
     def prune(sparsity: float, method: str = "magnitude", scope: str = "layer") -> PruneSpec:
         return PruneSpec(method=method, scope=scope, sparsity=sparsity)
 
-    configs = {"dense": CompressionConfig()}
+    configs = {DENSE: CompressionConfig()}
     configs |= {f"magnitude_{p}": CompressionConfig(prune(p / 100)) for p in (30, 50, 70, 90)}
     configs["global_magnitude_90"] = CompressionConfig(prune(0.9, scope="global"))
     configs["random_90"] = CompressionConfig(prune(0.9, method="random"))
@@ -260,13 +261,13 @@ class CompressParams:
 
     def check(self, where: str) -> None:
         key = f"{where}.configs"
-        if "dense" not in self.configs or not self.configs["dense"].is_dense:
-            _fail(f"{key}.dense", "must exist and compress nothing ({}): it is the reference population")
+        if DENSE not in self.configs or not self.configs[DENSE].is_dense:
+            _fail(f"{key}.{DENSE}", "must exist and compress nothing ({}): it is the reference population")
         for name, cfg in self.configs.items():
             if len(name) > CONFIG_NAME_MAX or not CONFIG_NAME.fullmatch(name):
                 rule = f"1 to {CONFIG_NAME_MAX} characters of a-z, 0-9, _ and +, the first a-z or 0-9"
                 _fail(f"{key}.{name}", f"config names are {rule}")
-            if cfg.is_dense and name != "dense":
+            if cfg.is_dense and name != DENSE:
                 _fail(f"{key}.{name}", "compresses nothing; give it prune and/or quantize")
 
 

@@ -76,7 +76,7 @@ def top1(columns: Mapping[str, np.ndarray]) -> float:
     return float((columns["pred"] == columns["label"]).mean())
 
 
-def member_row(seed: int, top1: float, meta: CheckpointMeta) -> dict[str, Any]:
+def cell_row(seed: int, top1: float, meta: CheckpointMeta) -> dict[str, Any]:
     """A cell's entry of the clean summary: its top-1 and, from its checkpoint's metadata, the storage
     size ratio and overall sparsity (1.0 and 0.0 for a dense cell)."""
     return {"seed": seed, "top1": top1, "size_ratio": meta.size_ratio, "sparsity": meta.overall_sparsity}
@@ -84,23 +84,24 @@ def member_row(seed: int, top1: float, meta: CheckpointMeta) -> dict[str, Any]:
 
 def predict_clean(
     config: str,
-    members: Mapping[int, tuple[nn.Module, CheckpointMeta]],
+    cells: Mapping[int, tuple[nn.Module, CheckpointMeta]],
     images: np.ndarray,
     labels: np.ndarray,
     batch_size: int,
     sink: Sink,
 ) -> list[dict[str, Any]]:
-    """Each member's (seed -> (model, checkpoint metadata)) table on the clean test split, handed to
-    ``sink``; returns the members' summary entries (:func:`member_row`), in seed order."""
+    """Each cell's (seed -> (model, checkpoint metadata)) table on the clean test split, handed to
+    ``sink``; returns the cells' summary entries (:func:`cell_row`; the summary's ``members``), in seed
+    order."""
     x = torch.from_numpy(images)
     rows = []
-    for seed, (model, meta) in members.items():
+    for seed, (model, meta) in cells.items():
         start = time.perf_counter()
         logits = predict_logits(model, x, batch_size)
         rate = len(x) / (time.perf_counter() - start)
         columns = prediction_columns(logits, labels)
         sink(seed, CLEAN_VIEW, columns, logits.numpy())
-        rows.append(member_row(seed, top1(columns), meta))
+        rows.append(cell_row(seed, top1(columns), meta))
         log.info("%s seed %d: top-1 %s, %.0f images/s", config, seed, fmt(rows[-1]["top1"]), rate)
     return rows
 

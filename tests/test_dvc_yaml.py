@@ -162,3 +162,12 @@ def test_no_declared_dependency_is_an_empty_file() -> None:
             path = REPO / dep
             if "${" not in dep and path.is_file():
                 assert path.stat().st_size > 0, (name, dep)
+
+
+def test_the_saliency_reference_declares_exactly_what_it_is_made_with() -> None:
+    """Changing ``saliency.examples`` (drawn per config) must not recompute the dense reference."""
+    from pipeline.config import SaliencyParams
+    from pipeline.saliency.population import made_with
+
+    declared = DVC["stages"]["saliency_reference"]["params"]
+    assert declared == ["population", "runtime", *(f"saliency.{key}" for key in made_with(SaliencyParams()))]

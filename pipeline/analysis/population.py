@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.config import DENSE
 from pipeline.errors import PredictionsMismatch
 from pipeline.io.predictions import PredictFolder, read_predictions
 from pipeline.robustness import CLEAN_VIEW
-
-DENSE = "dense"  # the reference config: every other config is compared with its population
 
 
 @dataclass(frozen=True)

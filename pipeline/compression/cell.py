@@ -13,7 +13,7 @@ import torch
 
 from pipeline.compression.load import load_model
 from pipeline.compression.recipe import compress_member
-from pipeline.config import CompressionConfig, ConfigError, Params, to_dict
+from pipeline.config import DENSE, CompressionConfig, ConfigError, Params, to_dict
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
 from pipeline.io.checkpoints import CheckpointMeta
@@ -61,7 +61,7 @@ def resume_inputs(
 
 
 def done_line(meta: CheckpointMeta, seconds: float) -> str:
-    config = meta.cell.config if meta.cell is not None else "dense"
+    config = meta.cell.config if meta.cell is not None else DENSE
     return (
         f"{config} seed {meta.seed}: sparsity {fmt(meta.overall_sparsity)}, "
         f"size ratio {fmt(meta.size_ratio)}, {fmt(seconds, 1)} s"

@@ -17,8 +17,8 @@ from pipeline.models.member import Member
 from pipeline.models.registry import build_model
 
 
-def empty_member(meta: CheckpointMeta) -> Member:
-    """A member with the checkpoint's architecture and shapes (weights to be loaded)."""
+def empty_model(meta: CheckpointMeta) -> Member:
+    """A network of the checkpoint's architecture and shapes, a member's or a cell's (no weights yet)."""
     c, h, _ = meta.image_shape
     return Member(build_model(meta.arch, c, meta.num_classes, h), torch.zeros(c), torch.ones(c))
 
@@ -27,7 +27,7 @@ def load_model(path: Path) -> tuple[nn.Module, CheckpointMeta]:
     """(model in eval mode, metadata) of a member's or a cell's checkpoint."""
     state, meta = load_checkpoint(path)  # digest checked: tensors and metadata are as saved
     try:
-        model: nn.Module = empty_member(meta)
+        model: nn.Module = empty_model(meta)
     except (KeyError, TypeError, ValueError) as err:  # ConfigError is a ValueError
         raise InputCorrupt(
             f"{path}: its metadata does not describe a model this version builds [{err}]"

@@ -3,8 +3,8 @@ cell (a config applied to one member), a folder per config::
 
     data/compress/<config>/seed_<N>.safetensors   (pipeline/io/checkpoints.py)
 
-The ``dense`` config's cells are the dense members themselves, copied: every later stage reads a config's
-population from here alone.
+The ``dense`` config's cells are the dense members' tensors saved again as cells (metadata kind ``cell``):
+every later stage reads a config's population from here alone.
 """
 
 from __future__ import annotations

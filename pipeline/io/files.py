@@ -61,6 +61,15 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def save_npy(path: Path, array: np.ndarray) -> str:
+    """Write ``array`` to ``path`` atomically, in the array's own memory order (an SVD basis stays
+    Fortran-ordered, so products with it read back take the same BLAS path, bit for bit); no pickle.
+    Returns the SHA-256 of the file written, for the folder's record of its files."""
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    return file_sha256(path)
+
+
 def read_npy(
     path: Path, sha256: str | None = None, writer: str | None = None, mmap: bool = False
 ) -> np.ndarray:

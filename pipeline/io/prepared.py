@@ -22,7 +22,7 @@ import numpy as np
 from pipeline.data.base import Split
 from pipeline.data.prepare import SPLITS, Prepared
 from pipeline.errors import DatasetCorrupt, DatasetUnavailable, InputCorrupt
-from pipeline.io.files import atomic_path, file_sha256, read_json, read_npy, write_json
+from pipeline.io.files import read_json, read_npy, save_npy, write_json
 
 PREPARED_FORMAT = 2  # 2: meta.json has "files", each .npy's SHA-256
 WRITER = "prepare"  # the stage that writes the prepared dataset
@@ -35,13 +35,6 @@ def array_file(split: str, array: str) -> str:
     return f"{split}_{array}.npy"
 
 
-def _save_npy(path: Path, array: np.ndarray) -> str:
-    """Write ``array``; return the SHA-256 of the file written."""
-    with atomic_path(path) as tmp, tmp.open("wb") as handle:
-        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
-    return file_sha256(path)
-
-
 def save_prepared(folder: Path, data: Prepared) -> None:
     """Every split's arrays (attributes only where the dataset has them), then ``meta.json``, the last
     file written."""
@@ -51,7 +44,9 @@ def save_prepared(folder: Path, data: Prepared) -> None:
         split = data.split(name)
         for array, values in zip(ARRAYS, (split.images, split.labels, split.attributes), strict=True):
             if values is not None:
-                files[array_file(name, array)] = _save_npy(folder / array_file(name, array), values)
+                files[array_file(name, array)] = save_npy(
+                    folder / array_file(name, array), np.ascontiguousarray(values)
+                )
     meta = {
         "format": PREPARED_FORMAT,
         "name": data.name,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipeline.errors import InputCorrupt
-from pipeline.io.files import atomic_path, file_sha256, read_json, read_npy, write_json
+from pipeline.io.files import atomic_path, read_json, read_npy, save_npy, write_json
 from pipeline.io.folders import replaced_folder
 from pipeline.io.tables import write_table
 
@@ -87,14 +87,6 @@ class DenseReference:
         return out
 
 
-def _save_npy(root: Path, name: str, array: np.ndarray) -> str:
-    """Write ``root/name`` in the array's own memory order (an SVD basis is Fortran-ordered: read back
-    so, products with it take the same BLAS path, bit for bit); its SHA-256."""
-    with atomic_path(root / name) as tmp, tmp.open("wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-    return file_sha256(root / name)
-
-
 def write_reference(
     root: Path,
     reference: DenseReference,
@@ -105,13 +97,13 @@ def write_reference(
     arrays, ``floor_rows`` floor.csv's rows."""
     with replaced_folder(root) as tmp:
         files = {
-            f"seed_{seed}/{layer}.{name}.npy": _save_npy(tmp, f"seed_{seed}/{layer}.{name}.npy", array)
+            f"seed_{seed}/{layer}.{name}.npy": save_npy(tmp / f"seed_{seed}/{layer}.{name}.npy", array)
             for seed, layers in summaries.items()
             for layer, arrays in layers.items()
             for name, array in arrays.items()
         }
         if reference.images is not None:
-            files[IMAGES] = _save_npy(tmp, IMAGES, reference.images)
+            files[IMAGES] = save_npy(tmp / IMAGES, reference.images)
         write_table(tmp / FLOOR, floor_rows, FLOOR_COLUMNS)
         meta = {
             "format": FORMAT,

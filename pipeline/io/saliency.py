@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipeline.errors import InputCorrupt
-from pipeline.io.files import atomic_path, file_sha256, read_json, read_npy, write_json
+from pipeline.io.files import atomic_path, read_json, read_npy, save_npy, write_json
 from pipeline.io.folders import replaced_folder
 from pipeline.io.tables import write_table
 from pipeline.saliency.metrics import METRICS
@@ -67,22 +67,14 @@ def _floor_file(measure: str) -> str:
     return f"floor/{measure}.npy"
 
 
-def _save_npy(root: Path, name: str, array: np.ndarray) -> str:
-    """Write ``root/name`` in the array's own memory order (an SVD basis is Fortran-ordered: read back
-    so, products with it take the same BLAS path, bit for bit); its SHA-256."""
-    with atomic_path(root / name) as tmp, tmp.open("wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-    return file_sha256(root / name)
-
-
 def write_reference(root: Path, reference: DenseReference, floor_rows: Sequence[Mapping[str, Any]]) -> None:
     """The reference folder ``root`` (replaced as a whole on success); ``floor_rows``: floor.csv's rows."""
     pairs = list(reference.floor)
     with replaced_folder(root) as tmp:
-        files = {_maps_file(seed): _save_npy(tmp, _maps_file(seed), m) for seed, m in reference.maps.items()}
+        files = {_maps_file(seed): save_npy(tmp / _maps_file(seed), m) for seed, m in reference.maps.items()}
         for name in METRICS:
             stacked = np.stack([reference.floor[p][name] for p in pairs]) if pairs else np.empty((0, 0))
-            files[_floor_file(name)] = _save_npy(tmp, _floor_file(name), stacked)
+            files[_floor_file(name)] = save_npy(tmp / _floor_file(name), stacked)
         write_table(tmp / FLOOR, floor_rows, FLOOR_COLUMNS)
         meta = {
             "format": FORMAT,

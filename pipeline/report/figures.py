@@ -19,6 +19,8 @@ from matplotlib.colors import SymLogNorm, to_hex
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from pipeline.config import DENSE
+
 matplotlib.use("Agg")  # no display; figures are drawn by Figure.savefig, without pyplot's global state
 
 DPI = 100
@@ -48,8 +50,8 @@ def config_colours(configs: Sequence[str]) -> dict[str, str]:
     shades."""
     tab20 = matplotlib.colormaps["tab20"]
     palette = [f"C{i}" for i in range(10)] + [to_hex(tab20(i)) for i in range(1, 20, 2)]
-    others = [name for name in configs if name != "dense"]
-    return {"dense": "black"} | {name: palette[i % len(palette)] for i, name in enumerate(others)}
+    others = [name for name in configs if name != DENSE]
+    return {DENSE: "black"} | {name: palette[i % len(palette)] for i, name in enumerate(others)}
 
 
 def _array(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
@@ -290,7 +292,7 @@ def robustness_figure(
             ax.set_visible(False)
             continue
         for config, per in curves.items():
-            dense = config == "dense"
+            dense = config == DENSE
             ax.plot(
                 severities,
                 _array(per.get(corruptions[i], [None] * len(severities))),

@@ -19,16 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import CompressionConfig, ConfigError, Params
+from pipeline.config import DENSE, CompressionConfig, ConfigError, Params
 from pipeline.io import pie as pie_io
 from pipeline.io import robustness as robustness_io
 from pipeline.io import stats as stats_io
-from pipeline.io.files import read_json
 from pipeline.io.predictions import PredictFolder, read_clean_summary
+from pipeline.io.representations import RepresentationsFolder
+from pipeline.io.saliency import SaliencyFolder
 
-DENSE = "dense"
-
-DATASET_NAMES = {
+DATASET_TITLES = {
     "fashion_mnist": "Fashion-MNIST",
     "cifar10": "CIFAR-10",
     "gtsrb": "GTSRB",
@@ -144,8 +143,10 @@ def read_inputs(params: Params, folders: Folders) -> Inputs:
     naming it (InputCorrupt), an output without an entry for a config of params.yaml a ConfigError."""
     study = study_of(params)
     configs, compressed = study.configs, study.compressed
-    saliency = {name: saliency_files(folders.saliency, name) for name in configs}
-    representations = {name: representations_files(folders.representations, name) for name in configs}
+    saliency, representations = (
+        SaliencyFolder(folders.saliency),
+        RepresentationsFolder(folders.representations),
+    )
     return Inputs(
         study=study,
         predict={name: read_clean_summary(PredictFolder(folders.predict), name) for name in configs},
@@ -156,13 +157,13 @@ def read_inputs(params: Params, folders: Folders) -> Inputs:
         pie=_with_configs(pie_io.read_summary(folders.pie), folders.pie, "pie", compressed),  # dense: no PIEs
         pie_overlap=pie_io.read_overlap(folders.pie),
         galleries={name: pie_io.PieFolder(folders.pie).galleries(name) for name in compressed},
-        saliency={name: _summary(f, f"saliency@{name}", name != DENSE) for name, f in saliency.items()},
+        saliency={name: saliency.read_summary(name, required=name != DENSE) for name in configs},
         robustness={name: read_robustness(folders.robustness, name, name != DENSE) for name in configs},
         representations={
-            name: _summary(f, f"representations@{name}", name != DENSE) for name, f in representations.items()
+            name: representations.read_summary(name, required=name != DENSE) for name in configs
         },
-        saliency_images={name: _image(f.image) for name, f in saliency.items()},
-        activation_images={name: _image(f.image) for name, f in representations.items()},
+        saliency_images={name: saliency.examples_image(name) for name in configs},
+        activation_images={name: representations.activation_image(name) for name in configs},
     )
 
 
@@ -180,38 +181,3 @@ def _with_configs(summary: Any, folder: Path, stage: str, configs: Sequence[str]
             f"{folder}: the {stage} summary has no entry for config(s) {', '.join(missing)}; rerun the stage"
         )
     return summary
-
-
-def _summary(files: ConfigFiles, writer: str, required: bool) -> Any:
-    return read_json(files.summary, writer) if required or files.summary.is_file() else None
-
-
-def _image(path: Path) -> Path | None:
-    return path if path.is_file() else None
-
-
-# ------------------------------------------- the per-config saliency and representations folders' files
-
-
-@dataclass(frozen=True)
-class ConfigFiles:
-    """What the report reads of one config's per-config stage: its summary and its image."""
-
-    summary: Path
-    image: Path
-
-
-def saliency_files(root: Path, config: str) -> ConfigFiles:
-    """saliency@config's summary.json and examples.png, under the stage's folder ``root``."""
-    from pipeline.io.saliency import SaliencyFolder
-
-    folder = SaliencyFolder(root)
-    return ConfigFiles(folder.summary(config), folder.examples(config))
-
-
-def representations_files(root: Path, config: str) -> ConfigFiles:
-    """representations@config's summary.json and activation_max.png, under the stage's folder ``root``."""
-    from pipeline.io.representations import RepresentationsFolder
-
-    folder = RepresentationsFolder(root)
-    return ConfigFiles(folder.summary(config), folder.activation_max(config))

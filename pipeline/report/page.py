@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from pipeline.numbers import finite
-from pipeline.report.load import CONTROL, DATASET_NAMES, DENSE, Inputs, member_mean
+from pipeline.report.load import CONTROL, DATASET_TITLES, DENSE, Inputs, member_mean
 
 NA = '<span class="na">n/a</span>'
 
@@ -136,7 +136,7 @@ def render(inputs: Inputs, images: Mapping[str, str]) -> str:
         for sid, title, content in sections
     )
     title = (
-        f"What compressed networks forget: {DATASET_NAMES.get(inputs.study.dataset, inputs.study.dataset)}"
+        f"What compressed networks forget: {DATASET_TITLES.get(inputs.study.dataset, inputs.study.dataset)}"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -149,7 +149,7 @@ def render(inputs: Inputs, images: Mapping[str, str]) -> str:
 
 def intro(inputs: Inputs) -> str:
     study, stats = inputs.study, inputs.stats
-    dataset = DATASET_NAMES.get(study.dataset, study.dataset)
+    dataset = DATASET_TITLES.get(study.dataset, study.dataset)
     n = len(study.configs)
     return (
         f"<p>This page compares {n} configurations (dense and {n - 1} compressed) of a "

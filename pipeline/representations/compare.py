@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from torch import nn
 
 MIN_SAMPLE = 4  # debiased CKA's unbiased HSIC needs n >= 4
-DENSE = "dense"  # the config whose cells are the dense members (pipeline.config.CompressParams)
 
 Summaries = Mapping[str, Summary]  # layer -> summary, in layer order
 

@@ -20,7 +20,7 @@ def corrupted_images(images: torch.Tensor, cfg: CorruptParams) -> tuple[np.ndarr
     every corrupted view of the study; ``images`` is the uint8 (N, C, H, W) test split."""
     import torch
 
-    from pipeline.pixels import to_unit
+    from pipeline.pixels import to_uint8, to_unit
     from pipeline.progress import progress
     from pipeline.robustness.corruptions import corrupt
     from pipeline.sampling import sample_indices
@@ -31,7 +31,7 @@ def corrupted_images(images: torch.Tensor, cfg: CorruptParams) -> tuple[np.ndarr
     wanted = corrupted_views(cfg.corruptions, cfg.severities)
     for name, severity in progress(wanted, total=len(wanted), desc="corrupted views"):
         x = corrupt(clean, name, severity, cfg.seed)
-        views[view_name(name, severity)] = x.mul_(255.0).round_().to(torch.uint8).numpy()
+        views[view_name(name, severity)] = to_uint8(x).numpy()
     return index, views
 
 

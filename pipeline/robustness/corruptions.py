@@ -180,8 +180,9 @@ def jpeg(x: torch.Tensor, c: float, gen: torch.Generator) -> torch.Tensor:
     """JPEG compression at quality ``c`` (torchvision's libjpeg)."""
     from torchvision.transforms.v2 import functional as F
 
-    as_uint8 = (x.clamp(0, 1) * 255).round().to(torch.uint8)
-    return F.jpeg(as_uint8, int(c)).float() / 255
+    from pipeline.pixels import to_uint8, to_unit
+
+    return to_unit(F.jpeg(to_uint8(x), int(c)))
 
 
 # -------------------------------------------------------------------------------------------- geometric

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from pipeline.io.checkpoints import CheckpointMeta
     from pipeline.io.saliency import DenseReference
 
-DENSE = "dense"  # the config whose cells are the dense members (pipeline.config.CompressParams)
 FLOAT_QUANT = ("fp16", "bf16")  # rounded weights, float computation: no fake-quantized activations
 
 

@@ -23,7 +23,8 @@ from pipeline.stages._cli import parser, run
 
 def main(args: argparse.Namespace) -> None:
     from pipeline.analysis import pie_tables as tables
-    from pipeline.analysis.population import DENSE, load_population, load_reference
+    from pipeline.analysis.population import load_population, load_reference
+    from pipeline.config import DENSE
     from pipeline.io import pie
     from pipeline.io.folders import replaced_folder
     from pipeline.io.predictions import PredictFolder

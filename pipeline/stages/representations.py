@@ -31,11 +31,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from pipeline.config import config_of, load_params
+from pipeline.config import DENSE, config_of, load_params
 from pipeline.io.compress import CompressFolder
 from pipeline.io.prepared import load_test_split
 from pipeline.io.representations import RepresentationsFolder, read_reference
-from pipeline.representations.compare import DENSE, check_reference, cka_line, compare_config, draw_sample
+from pipeline.representations.compare import check_reference, cka_line, compare_config, draw_sample
 from pipeline.representations.figure import draw_activation_max
 from pipeline.representations.summary import build_summary, config_line
 from pipeline.runtime import configure_torch

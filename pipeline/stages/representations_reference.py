@@ -23,11 +23,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from pipeline.config import load_params
+from pipeline.config import DENSE, load_params
 from pipeline.io.compress import CompressFolder
 from pipeline.io.prepared import load_test_split
 from pipeline.io.representations import write_reference
-from pipeline.representations.compare import DENSE
 from pipeline.representations.reference import dense_reference, reference_line
 from pipeline.runtime import configure_torch
 from pipeline.stages._cli import parser, run

@@ -22,8 +22,9 @@ from pipeline.stages._cli import parser, run
 
 
 def main(args: argparse.Namespace) -> None:
-    from pipeline.analysis.population import DENSE, load_views
+    from pipeline.analysis.population import load_views
     from pipeline.analysis.robustness import config_robustness
+    from pipeline.config import DENSE
     from pipeline.io import robustness
     from pipeline.io.folders import replaced_folder
     from pipeline.io.predictions import PredictFolder

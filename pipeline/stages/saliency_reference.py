@@ -14,13 +14,13 @@ import logging
 from pathlib import Path
 
 from pipeline.analysis.floor import over_pairs
-from pipeline.config import load_params
+from pipeline.config import DENSE, load_params
 from pipeline.io.compress import CompressFolder
 from pipeline.io.prepared import load_test_split
 from pipeline.io.saliency import DenseReference, write_reference
 from pipeline.runtime import configure_torch
 from pipeline.saliency.metrics import compare
-from pipeline.saliency.population import DENSE, draw_sample, made_with, population_maps
+from pipeline.saliency.population import draw_sample, made_with, population_maps
 from pipeline.saliency.summary import floor_rows, reference_line
 from pipeline.stages._cli import parser, run
 

@@ -24,7 +24,8 @@ from pipeline.stages._cli import parser, run
 
 def main(args: argparse.Namespace) -> None:
     from pipeline.analysis.compare import Reference, study_stats
-    from pipeline.analysis.population import DENSE, load_population, load_reference
+    from pipeline.analysis.population import load_population, load_reference
+    from pipeline.config import DENSE
     from pipeline.io.folders import replaced_folder
     from pipeline.io.predictions import PredictFolder
     from pipeline.io.prepared import load_test_split

@@ -11,7 +11,7 @@ def modal(pred: list[list[int]], k: int = 4) -> pie.Modal:
 
 
 def pies(dense: list[list[int]], comp: list[list[int]], k: int = 4) -> np.ndarray:
-    return modal(comp, k).label != modal(dense, k).label
+    return pie.pies(modal(dense, k), modal(comp, k))
 
 
 def test_all_members_agree() -> None:
@@ -72,7 +72,7 @@ def test_summary_on_a_hand_built_case() -> None:
     comp_pred = np.array([[0, 2, 2, 3], [0, 2, 1, 3]])
     dm = pie.modal_labels(pie.vote_counts(dense_pred, 4))  # [0, 1, 2, 3] (example 3: tie 0/3 -> 3)
     cm = pie.modal_labels(pie.vote_counts(comp_pred, 4))  # [0, 2, 2, 3] (example 2: tie 1/2 -> 2)
-    is_pie = cm.label != dm.label
+    is_pie = pie.pies(dm, cm)  # the rule: the modal labels differ
     assert is_pie.tolist() == [False, True, False, False]
     s = pie.summarize(is_pie, labels, dense_pred == labels, comp_pred == labels, dm, cm)
     assert (s.pies, s.examples, s.fraction) == (1, 4, 0.25)

@@ -25,7 +25,8 @@ from pipeline.io import robustness as robustness_io
 from pipeline.io import stats as stats_io
 from pipeline.io.files import write_json
 from pipeline.io.predictions import PredictFolder, write_clean_summary
-from pipeline.report.load import representations_files, saliency_files
+from pipeline.io.representations import RepresentationsFolder
+from pipeline.io.saliency import SaliencyFolder
 
 from ..conftest import tiny_params
 
@@ -162,7 +163,7 @@ def _pie(folder: Path) -> None:
         "magnitude_50": dict(zip(keys, (3, 0.046875, 0.5, 0.25), strict=True)),
         "int8_static": dict(zip(keys, (0, 0.0, None, None), strict=True)),
     }
-    columns = ("config_a", "config_b", "pies_a", "pies_b", "intersection", "jaccard")
+    columns = pie_io.OVERLAP_COLUMNS
     pairs = [
         ("magnitude_50", "magnitude_50", 3, 3, 3, 1.0),
         ("magnitude_50", "int8_static", 3, 0, 0, 0.0),
@@ -186,9 +187,9 @@ def write_saliency(root: Path, config: str, like: str) -> None:
     summary = {"config": config, "method": "gradient", "sample_size": 8, "members": 2}
     summary |= {"straight_through": straight, "note": NOTES[straight], "mad": mad, "signed": 0.0}
     summary |= {"spearman": 0.75, "top_overlap": 0.5, "per_seed": [], "noise_floor": floor}
-    files = saliency_files(root, config)
-    write_json(files.summary, summary | {"mad_over_floor": mad / FLOORS["mad"]})
-    _png(files.image, 30)
+    folder = SaliencyFolder(root)
+    write_json(folder.summary(config), summary | {"mad_over_floor": mad / FLOORS["mad"]})
+    _png(folder.examples(config), 30)
 
 
 # corruption -> (top1, dense_top1) at severities 1 and 5; then clean (top1, dense_top1)
@@ -236,9 +237,9 @@ def write_representations(root: Path, config: str, like: str) -> None:
     ]
     summary = {"config": config, "sample_size": 16, "members": 2, "flatten": "per example: C x H x W"}
     summary |= {"layers": layers, "cka_last": CKA[like][-1], "activation_max": None}
-    files = representations_files(root, config)
-    write_json(files.summary, summary)
-    _png(files.image, 40)
+    folder = RepresentationsFolder(root)
+    write_json(folder.summary(config), summary)
+    _png(folder.activation_max(config), 40)
 
 
 # ------------------------------------------------------------------------------------------------ HTML

@@ -14,7 +14,9 @@ from pipeline.io import robustness as robustness_io
 from pipeline.io import stats as stats_io
 from pipeline.io.predictions import PredictFolder
 from pipeline.io.report import ReportFolder, figure_name, figure_src
-from pipeline.report import load, page
+from pipeline.io.representations import RepresentationsFolder
+from pipeline.io.saliency import SaliencyFolder
+from pipeline.report import page
 from pipeline.report.metrics import BEYOND_KEYS, STATS_KEYS
 from pipeline.stages import report
 from pipeline.stages._cli import run
@@ -186,12 +188,12 @@ REQUIRED: dict[str, Callable[[Path], Path]] = {
     "confusion diff": lambda root: stats_io.StatsFolder(root / "stats").confusion("diff", "magnitude_50"),
     "pie overlap": lambda root: root / "pie" / pie_io.OVERLAP,  # the pie owner's file name
     "predict summary": lambda root: PredictFolder(root / "predict").config("dense").clean_summary(),
-    "saliency summary": lambda root: load.saliency_files(root / "saliency", "int8_static").summary,
+    "saliency summary": lambda root: SaliencyFolder(root / "saliency").summary("int8_static"),
     "robustness summary": lambda root: robustness_io.RobustnessFolder(root / "robustness").summary(
         "magnitude_50"
     ),
-    "representations summary": lambda root: (
-        load.representations_files(root / "representations", "magnitude_50").summary
+    "representations summary": lambda root: RepresentationsFolder(root / "representations").summary(
+        "magnitude_50"
     ),
 }
 

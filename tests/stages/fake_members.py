@@ -19,6 +19,8 @@ from pipeline.data.prepare import Prepared
 from pipeline.io.checkpoints import CheckpointMeta, save_checkpoint
 from pipeline.io.compress import CompressFolder
 from pipeline.io.prepared import save_prepared
+from pipeline.io.representations import RepresentationsFolder
+from pipeline.io.saliency import SaliencyFolder
 from pipeline.models.member import Member
 from pipeline.models.registry import build_model
 from pipeline.pixels import to_unit
@@ -111,4 +113,5 @@ def run_stage(
     argv = ["--params", str(params or root / "params.yaml"), "--config", config]
     argv += ["--prepare", str(root / "prepare"), "--compress", str(root / "compress")]
     stage.main(stage.build_parser().parse_args([*argv, "--reference", str(reference), "--out", str(out)]))
-    return out / f"{config}.d"
+    owner = SaliencyFolder if stage.__name__.endswith(".saliency") else RepresentationsFolder
+    return owner(out).config(config)
