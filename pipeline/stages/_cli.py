@@ -21,8 +21,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def add_member_args(p: argparse.ArgumentParser, *, config: bool = False, seed: bool = False) -> None:
-    """``--config`` and/or ``--seed``: which config or member a per-config or per-member stage makes.
+def add_item_args(p: argparse.ArgumentParser, *, config: bool = False, seed: bool = False) -> None:
+    """``--config`` and/or ``--seed``: the item of a templated stage, its config (``predict@<config>``),
+    its seed (``train@<seed>``: a member) or both (``compress@<config>-<seed>``: a cell).
 
     Under DVC they default to the stage's own name (``train@<seed>``, ``compress@<config>-<seed>``,
     ``predict@<config>``), so that no params value is ever written into a shell command line: the command
@@ -45,7 +46,7 @@ def _dvc_item() -> str:
     return item
 
 
-def member_of(args: argparse.Namespace) -> tuple[str | None, int | None]:
+def item_of(args: argparse.Namespace) -> tuple[str | None, int | None]:
     """(config, seed) this stage makes: the ``--config``/``--seed`` arguments, or else its DVC stage name.
 
     Call it after the params are validated: the names it returns are then known to be safe (the config
@@ -69,9 +70,9 @@ def member_of(args: argparse.Namespace) -> tuple[str | None, int | None]:
     return config, seed
 
 
-def resolve_member(args: argparse.Namespace) -> None:
-    """Set ``args.config``/``args.seed`` (:func:`member_of`); call it once the params are validated."""
-    config, seed = member_of(args)
+def resolve_item(args: argparse.Namespace) -> None:
+    """Set ``args.config``/``args.seed`` (:func:`item_of`); call it once the params are validated."""
+    config, seed = item_of(args)
     if hasattr(args, "config"):
         args.config = config
     if hasattr(args, "seed"):

@@ -10,12 +10,12 @@ from pipeline.io.compress import CompressFolder
 from pipeline.io.prepared import load_prepared
 from pipeline.io.train import TrainFolder
 from pipeline.runtime import configure_torch
-from pipeline.stages._cli import add_member_args, parser, resolve_member, run
+from pipeline.stages._cli import add_item_args, parser, resolve_item, run
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    add_member_args(p, config=True, seed=True)
+    add_item_args(p, config=True, seed=True)
     p.add_argument("--prepare", required=True, help="folder of the prepared dataset")
     p.add_argument("--train", required=True, help="folder of the members (data/train)")
     p.add_argument("--out", required=True, help="output folder of the cells (data/compress)")
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args)
+    resolve_item(args)
     data = load_prepared(Path(args.prepare))
     configure_torch(params.runtime)
     from pipeline.compression.cell import check_against_data, compress_seed

@@ -25,12 +25,12 @@ from pipeline.io.predictions import (
 from pipeline.io.prepared import load_prepared
 from pipeline.io.views import read_views
 from pipeline.runtime import configure_torch
-from pipeline.stages._cli import add_member_args, parser, resolve_member, run
+from pipeline.stages._cli import add_item_args, parser, resolve_item, run
 
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args)
+    resolve_item(args)
     config_of(params, args.config)  # a ConfigError listing the defined configs
     configure_torch(params.runtime)
     from pipeline.prediction import load_cells, predict_clean, predict_corrupted
@@ -51,7 +51,7 @@ def main(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    add_member_args(p, config=True)
+    add_item_args(p, config=True)
     p.add_argument("--prepare", required=True, help="the prepare stage's folder (the test split)")
     p.add_argument("--compress", required=True, help="the compress stage's folder (the cells' checkpoints)")
     p.add_argument("--corrupt", required=True, help="the corrupt stage's folder of corrupted test views")

@@ -39,14 +39,14 @@ from pipeline.representations.compare import check_reference, cka_line, compare_
 from pipeline.representations.figure import draw_activation_max
 from pipeline.representations.summary import build_summary, config_line
 from pipeline.runtime import configure_torch
-from pipeline.stages._cli import add_member_args, parser, resolve_member, run
+from pipeline.stages._cli import add_item_args, parser, resolve_item, run
 
 log = logging.getLogger("pipeline.representations")
 
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args)
+    resolve_item(args)
     config, cfg, seeds = args.config, params.representations, params.population.seeds
     dense_config = config_of(params, config).is_dense  # a ConfigError listing the defined configs
     configure_torch(params.runtime)
@@ -66,7 +66,7 @@ def main(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    add_member_args(p, config=True)
+    add_item_args(p, config=True)
     p.add_argument("--prepare", required=True, help="the prepare stage's folder (the dataset)")
     p.add_argument("--compress", required=True, help="the compress stage's folder (the config's cells)")
     p.add_argument("--reference", required=True, help="the representations_reference stage's folder")

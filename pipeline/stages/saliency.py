@@ -30,14 +30,14 @@ from pipeline.saliency.figure import config_examples
 from pipeline.saliency.metrics import compare
 from pipeline.saliency.population import check_reference, draw_sample, population_maps
 from pipeline.saliency.summary import build_summary, image_rows, log_lines
-from pipeline.stages._cli import add_member_args, parser, resolve_member, run
+from pipeline.stages._cli import add_item_args, parser, resolve_item, run
 
 log = logging.getLogger("pipeline.saliency")
 
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args)
+    resolve_item(args)
     config, cfg, seeds = args.config, params.saliency, params.population.seeds
     dense_config = config_of(params, config).is_dense  # a ConfigError listing the defined configs
     configure_torch(params.runtime)
@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    add_member_args(p, config=True)
+    add_item_args(p, config=True)
     p.add_argument("--prepare", required=True, help="the prepare stage's folder (the dataset)")
     p.add_argument("--compress", required=True, help="the compress stage's folder (the config's cells)")
     p.add_argument("--reference", required=True, help="the saliency_reference stage's folder")

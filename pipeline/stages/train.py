@@ -9,12 +9,12 @@ from pipeline.config import load_params
 from pipeline.io.prepared import load_prepared
 from pipeline.io.train import TrainFolder
 from pipeline.runtime import configure_torch
-from pipeline.stages._cli import add_member_args, parser, resolve_member, run
+from pipeline.stages._cli import add_item_args, parser, resolve_item, run
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
-    add_member_args(p, seed=True)
+    add_item_args(p, seed=True)
     p.add_argument("--prepare", required=True, help="folder of the prepared dataset")
     p.add_argument("--out", required=True, help="output folder of the members (data/train)")
     p.add_argument("--history", required=True, help="output folder of the per-epoch CSVs (a DVC plot)")
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> None:
     params = load_params(args.params)
-    resolve_member(args)
+    resolve_item(args)
     folder = TrainFolder(Path(args.out), Path(args.history))
     device = configure_torch(params.runtime)
     from pipeline.training.member import train_seed

@@ -8,12 +8,12 @@ import argparse
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.stages._cli import add_member_args, resolve_member
+from pipeline.stages._cli import add_item_args, resolve_item
 
 
 def args_of(argv: list[str], *, config: bool, seed: bool) -> argparse.Namespace:
     p = argparse.ArgumentParser()
-    add_member_args(p, config=config, seed=seed)
+    add_item_args(p, config=config, seed=seed)
     p.add_argument("--out")
     return p.parse_args(argv)
 
@@ -41,7 +41,7 @@ def test_the_member_comes_from_the_dvc_stage_name(
 ) -> None:
     monkeypatch.setenv("DVC_STAGE", stage)
     args = args_of(["--out", "data/x"], config=config, seed=seed)
-    resolve_member(args)
+    resolve_item(args)
     assert (getattr(args, "config", None), getattr(args, "seed", None)) == expected
     assert args.out == "data/x"  # folders pass through: their owners name the config's files
 
@@ -49,17 +49,17 @@ def test_the_member_comes_from_the_dvc_stage_name(
 def test_arguments_win_over_the_stage_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVC_STAGE", "families/compress/dvc.yaml:compress@dense-0")
     args = args_of(["--config", "fp16", "--seed", "4", "--out", "data/x"], config=True, seed=True)
-    resolve_member(args)
+    resolve_item(args)
     assert (args.config, args.seed) == ("fp16", 4)
 
 
 def test_outside_dvc_the_arguments_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DVC_STAGE", raising=False)
     with pytest.raises(ConfigError, match="--config/--seed"):
-        resolve_member(args_of(["--out", "o"], config=True, seed=False))
+        resolve_item(args_of(["--out", "o"], config=True, seed=False))
 
 
 def test_a_seed_that_is_not_an_integer_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVC_STAGE", "train@one")
     with pytest.raises(ConfigError, match=r"population\.seeds"):
-        resolve_member(args_of(["--out", "o"], config=False, seed=True))
+        resolve_item(args_of(["--out", "o"], config=False, seed=True))
