@@ -2,6 +2,8 @@
 # Set everything up, then run the default study or the tests.
 #
 #   bash scripts/bootstrap.sh study   # virtual env + pinned deps + dataset, then `dvc repro`
+#   bash scripts/bootstrap.sh pull    # the same set-up, then `dvc repro --pull`: a teammate's clone takes
+#                                     # every output the team's DVC remote has, and runs only the rest
 #   bash scripts/bootstrap.sh test    # the same set-up, then ruff, mypy and the test suite
 #
 # A second run installs nothing: the pip step is skipped while pyproject.toml is unchanged (and, for the
@@ -52,15 +54,20 @@ setup_dataset() {
 main() {
     local what=${1:-}
     case "$what" in
-        study|test) ;;
-        *) say "usage: bash scripts/bootstrap.sh study|test"; exit 2 ;;
+        study|pull|test) ;;
+        *) say "usage: bash scripts/bootstrap.sh study|pull|test"; exit 2 ;;
     esac
-    if [ "$what" = study ]; then setup_venv ""; else setup_venv dev; fi
+    if [ "$what" = test ]; then setup_venv dev; else setup_venv ""; fi
     setup_dataset
     export PATH="$PWD/$VENV/bin:$PATH"
-    if [ "$what" = study ]; then
+    if [ "$what" != test ]; then
         [ -d .git ] || { say "error: not a git checkout (DVC needs one): clone the repository"; exit 1; }
-        dvc repro
+        if [ "$what" = pull ]; then
+            say "restoring from the DVC remote '$(dvc config core.remote)', running only what it lacks"
+            dvc repro --pull
+        else
+            dvc repro
+        fi
     else
         say "lint (ruff), format check (ruff format), types (mypy), then the tests (pytest)"
         ruff check . && ruff format --check . && mypy && python -m pytest

@@ -22,6 +22,7 @@ from pipeline.config import to_dict
 from .conftest import REPO, tiny_params
 
 BIN = Path(sys.executable).parent
+# The code and the DVC files, not the default study's dvc.lock files (the tiny study writes its own).
 COPIED = ["pipeline", "dvc.yaml", "families", ".gitignore", ".dvcignore", "data/.gitkeep", "pyproject.toml"]
 
 
@@ -96,7 +97,7 @@ def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src, dst = REPO / name, repo / name
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "dvc.lock"))
         else:
             shutil.copy2(src, dst)
     (repo / "params.yaml").write_text(yaml.safe_dump(to_dict(tiny_params()), sort_keys=False))

@@ -171,3 +171,19 @@ def test_the_saliency_reference_declares_exactly_what_it_is_made_with() -> None:
 
     declared = DVC["stages"]["saliency_reference"]["params"]
     assert declared == ["population", "runtime", *(f"saliency.{key}" for key in made_with(SaliencyParams()))]
+
+
+def test_each_artifact_is_the_output_folder_of_its_population_stage() -> None:
+    """`dvc artifacts get <repo> <name>` fetches a whole population: the folder a stage writes with
+    ``--out``, and every output that stage writes under data/ lies inside it (train's history table is a
+    report, not part of the population)."""
+    expected = {"dense-population": "train", "compressed-populations": "compress"}
+    artifacts = LOADED[""]["artifacts"]
+    assert set(artifacts) == set(expected)
+    for name, stage_name in expected.items():
+        path, stage = artifacts[name]["path"], DVC["stages"][stage_name]
+        argv = shlex.split(stage["cmd"])
+        assert argv[argv.index("--out") + 1] == path, name
+        data_outs = [str(out) for out in stage["outs"] if str(out).startswith("data/")]
+        assert data_outs and all(out.startswith(f"{path}/") for out in data_outs), name
+        assert artifacts[name]["type"] == "model" and artifacts[name]["desc"]

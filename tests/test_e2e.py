@@ -1,6 +1,6 @@
 """The real ``dvc repro`` on a temporary copy of the repository with a tiny config (synthetic data,
 2 seeds, 1 epoch), then the DVC workflows a user relies on: up-to-date checks, forced re-runs giving
-byte-identical checkpoints, experiments, metrics, plots and sharing through a remote."""
+byte-identical checkpoints, experiments, metrics and plots (sharing through a remote: tests/test_team.py)."""
 
 from __future__ import annotations
 
@@ -144,18 +144,6 @@ def test_the_report_page_renders_from_the_run(study: Path) -> None:
     summary = parsed.tables[0]
     assert [row[0][1] for row in summary[1:]] == list(CONFIGS)  # every config of params.yaml, in order
     assert "<script" not in html and "https://" not in html
-
-
-def test_push_clone_pull_gives_a_clean_status(study: Path, tmp_path: Path) -> None:
-    sh(study, "dvc", "push")
-    clone = tmp_path / "clone"
-    sh(tmp_path, "git", "clone", "-q", str(study), str(clone))
-    sh(clone, "dvc", "pull")
-    assert (clone / "data/train/seed_1/model.safetensors").read_bytes() == (
-        study / "data/train/seed_1/model.safetensors"
-    ).read_bytes()
-    status = sh(clone, "dvc", "status")
-    assert "Data and pipelines are up to date" in status
 
 
 def test_forced_rerun_gives_byte_identical_checkpoints(study: Path) -> None:

@@ -1,0 +1,97 @@
+"""pipeline.tools.push on a real two-run DVC project and a folder remote: plain ``dvc push --run-cache``
+leaves the outputs of a run that is not in dvc.lock behind; the command pushes them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dvc.repo import Repo
+
+from pipeline.tools.push import Outcome, describe, push, run_cache_entries
+
+BIN = Path(sys.executable).parent
+STAGE = """stages:
+  make:
+    cmd: python -c "import yaml; n = yaml.safe_load(open('params.yaml'))['n']; print(str(n) * 999)" > out.txt
+    params: [n]
+    outs: [out.txt]
+"""
+
+
+def run(cwd: Path, *argv: str) -> str:
+    result = subprocess.run(
+        [str(BIN / argv[0]) if argv[0] == "dvc" else argv[0], *argv[1:]],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": f"{BIN}:/usr/bin:/bin", "DVC_NO_ANALYTICS": "1", "HOME": str(cwd)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """n=2 ran and was reverted: its run-cache entry names an output that no dvc.lock names."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(repo, "git", "init", "-q")
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "remote", "add", "-d", "team", str(tmp_path / "remote"))
+    (repo / "dvc.yaml").write_text(STAGE)
+    (repo / "params.yaml").write_text("n: 1\n")
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "n=1")
+    (repo / "params.yaml").write_text("n: 2\n")
+    run(repo, "dvc", "repro")
+    run(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
+    run(repo, "dvc", "checkout")
+    return repo
+
+
+def test_plain_push_leaves_a_run_behind_and_the_command_pushes_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)  # DVC builds the run-cache's stages relative to the working directory
+    run(project, "dvc", "push", "--run-cache")
+    with Repo(str(project)) as repo:
+        assert push(repo, "team", check_only=True) == Outcome(entries=2, objects=2, missing=1, absent=0)
+        assert push(repo, "team") == Outcome(entries=2, objects=2, missing=0, absent=0)
+    pushed = {
+        p.read_text()
+        for p in (project.parent / "remote").rglob("*")
+        if p.is_file() and p.stat().st_size == 1000
+    }
+    assert pushed == {"1" * 999 + "\n", "2" * 999 + "\n"}
+
+
+def test_an_output_gone_from_the_cache_is_reported_absent(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    run(project, "dvc", "gc", "--workspace", "--force")  # removes n=2's output from the cache
+    with Repo(str(project)) as repo:
+        outcome = push(repo, "team")
+    assert outcome == Outcome(entries=2, objects=2, missing=1, absent=1)
+    assert "1 are not (1 not in this clone's cache either" in describe(outcome, "team")
+
+
+def test_run_cache_entries_lists_key_and_value(tmp_path: Path) -> None:
+    assert list(run_cache_entries(tmp_path / "runs")) == []
+    for key, value in [("bb22", "v2"), ("aa11", "v1"), ("aa11", "v0")]:
+        (tmp_path / "runs" / key[:2] / key).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "runs" / key[:2] / key / value).write_text("")
+    assert list(run_cache_entries(tmp_path / "runs")) == [("aa11", "v0"), ("aa11", "v1"), ("bb22", "v2")]
+
+
+def test_describe_says_what_is_on_the_remote() -> None:
+    assert (
+        describe(Outcome(3, 10, 0, 0), "team")
+        == "3 run-cache entries name 10 objects; 10 are on remote 'team'"
+    )
+    assert describe(Outcome(3, 10, 2, 0), "team").endswith("8 are on remote 'team', 2 are not")
