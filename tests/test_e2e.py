@@ -130,8 +130,11 @@ def test_metrics_and_plots_are_visible_to_dvc(study: Path) -> None:
     assert "reports/metrics.json" in json.dumps(shown) and "top1_std" in json.dumps(shown)
     plots = sh(study, "dvc", "plots", "show", "--json")
     assert "train_loss" in plots and "val_acc" in plots
-    for field in ("pie_fraction", "floor_linear_cka", "reports/plots/robustness/int8_static.csv"):
+    tables = ("reports/plots/robustness.csv", "reports/plots/cka.csv", '"config": "int8_static"')
+    for field in ("pie_fraction", "floor_linear_cka", *tables):
         assert field in plots
+    assert '"Top-1 against corruption severity"' in plots and '"Linear CKA with the dense member' in plots
+    assert "reports/plots/robustness/" not in plots  # every config on one plot, not a plot per config
 
 
 def test_the_report_page_renders_from_the_run(study: Path) -> None:

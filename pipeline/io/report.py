@@ -6,9 +6,10 @@ keeps them in agreement) and every reader (SPEC section 12)::
     reports/index.html                    the page; its images are referenced as ``figures/<name>``
     reports/figures/<key>.png             the figures drawn and the stages' images copied (a figure key
                                           ``gallery:<config>`` becomes ``gallery_<config>.png``)
-    reports/plots/compression.csv         the tables of ``dvc plots``: one row per config,
-    reports/plots/robustness/<config>.csv top-1 against severity,
-    reports/plots/cka/<config>.csv        linear CKA per layer
+    reports/plots/compression.csv         the tables of ``dvc plots``, each with a ``config`` column (the
+    reports/plots/robustness.csv          custom templates in .dvc/plots/ colour and label by it): one row
+    reports/plots/cka.csv                 per config; top-1 against severity and linear CKA per layer,
+                                          one row per config and severity or layer, config by config
 
 ``figures/`` and ``plots/`` are each replaced as a whole on success (pipeline/io/folders.py), so a config
 removed from the study leaves no image or table behind.
@@ -29,14 +30,16 @@ PAGE = "index.html"
 FIGURES = "figures"
 PLOTS = "plots"
 COMPRESSION = "compression.csv"
-ROBUSTNESS = "robustness"  # the plots folder of the robustness curves, one table per config
-CKA = "cka"  # the plots folder of the CKA curves, one table per config
+ROBUSTNESS = "robustness.csv"
+CKA = "cka.csv"
 
+CONFIG = "config"  # the column naming each row's config in every plot table
 COMPRESSION_COLUMNS = (
-    *("config", "kind", "size_ratio", "sparsity", "top1", "top1_low", "top1_high"),
+    *(CONFIG, "kind", "size_ratio", "sparsity", "top1", "top1_low", "top1_high"),
     *("pie_fraction", "churn"),
 )
-CKA_COLUMNS = ("layer_index", "layer", "linear_cka", "floor_linear_cka")
+ROBUSTNESS_COLUMNS = (CONFIG, "severity", "mean")  # the families present come between severity and mean
+CKA_COLUMNS = (CONFIG, "layer_index", "layer", "linear_cka", "floor_linear_cka")
 
 
 @dataclass(frozen=True)
@@ -72,25 +75,26 @@ def compression_table(plots: Path) -> Path:
     return plots / COMPRESSION
 
 
-def robustness_table(plots: Path, config: str) -> Path:
-    return plots / ROBUSTNESS / f"{config}.csv"
+def robustness_table(plots: Path) -> Path:
+    return plots / ROBUSTNESS
 
 
-def cka_table(plots: Path, config: str) -> Path:
-    return plots / CKA / f"{config}.csv"
+def cka_table(plots: Path) -> Path:
+    return plots / CKA
 
 
 def write_compression(plots: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     write_table(compression_table(plots), rows, COMPRESSION_COLUMNS)
 
 
-def write_robustness(plots: Path, config: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    """One config's curves; the columns (severity, the families present, mean) are the first row's keys."""
-    write_table(robustness_table(plots, config), rows, list(rows[0]))
+def write_robustness(plots: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Every config's curves; the columns (config, severity, the families present, mean) are the first
+    row's keys, which every row must have (:data:`ROBUSTNESS_COLUMNS` alone when there is no row)."""
+    write_table(robustness_table(plots), rows, list(rows[0]) if rows else ROBUSTNESS_COLUMNS)
 
 
-def write_cka(plots: Path, config: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    write_table(cka_table(plots, config), rows, CKA_COLUMNS)
+def write_cka(plots: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    write_table(cka_table(plots), rows, CKA_COLUMNS)
 
 
 def write_page(folder: ReportFolder, html: str) -> None:

@@ -1,19 +1,22 @@
 """Rows of the small plot tables that ``dvc plots show/diff`` draws (SPEC section 12; their files and
-columns: pipeline/io/report.py).
+columns: pipeline/io/report.py). Each table holds every config, named in its ``config`` column, so that the
+custom templates in .dvc/plots/ draw all configs on shared axes, coloured, legended and labelled by name.
 
-compression.csv         one row per config: kind, size ratio, sparsity, top-1 with its interval, PIE
-                        fraction, churn
-robustness/<config>.csv top-1 against severity (0 = clean): the mean over each corruption family's
-                        corruptions, and over all corruptions; dense from the dense population's numbers
-cka/<config>.csv        linear CKA with the dense member per layer, beside the dense-vs-dense floor
+compression.csv  one row per config: kind, size ratio, sparsity, top-1 with its interval, PIE fraction,
+                 churn
+robustness.csv   per config (dense first, from the dense population's numbers) and severity (0 = clean):
+                 top-1 averaged over each corruption family's corruptions, and over all corruptions
+cka.csv          per compressed config and layer: linear CKA with the dense member, beside the
+                 dense-vs-dense floor (the same for every config)
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pipeline.io.report import CONFIG
 from pipeline.numbers import finite
 from pipeline.report.load import DENSE, Inputs, member_mean
 
@@ -41,6 +44,31 @@ def compression_rows(inputs: Inputs) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def all_robustness_rows(inputs: Inputs) -> list[dict[str, Any]]:
+    """:func:`robustness_rows` of dense (from the ``dense_*`` entries) and of each compressed config with
+    a summary, stacked in the study's order."""
+    tables = {}
+    dense = inputs.dense_robustness()
+    if dense is not None:
+        tables[DENSE] = robustness_rows(dense, "dense_top1")
+    for name in inputs.study.compressed:
+        summary = inputs.robustness.get(name)
+        if summary is not None:
+            tables[name] = robustness_rows(summary)
+    return stacked(tables)
+
+
+def all_cka_rows(inputs: Inputs) -> list[dict[str, Any]]:
+    """:func:`cka_rows` of each compressed config with a summary, stacked in the study's order."""
+    summaries = {name: inputs.representations.get(name) for name in inputs.study.compressed}
+    return stacked({name: cka_rows(s) for name, s in summaries.items() if s is not None})
+
+
+def stacked(tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """One long table from config -> its rows: each row with the config's name in front, in order."""
+    return [{CONFIG: name, **row} for name, rows in tables.items() for row in rows]
 
 
 def families_of(summary: Mapping[str, Any]) -> list[str]:

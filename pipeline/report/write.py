@@ -90,18 +90,10 @@ def copy_images(inputs: Inputs, folder: Path) -> dict[str, str]:
 
 
 def write_plots(inputs: Inputs, folder: Path) -> None:
-    """The compression table, the robustness tables (dense included) and the CKA tables into ``folder``."""
+    """The compression, robustness (dense included) and CKA tables into ``folder``."""
     layout.write_compression(folder, plots.compression_rows(inputs))
-    dense = inputs.dense_robustness()
-    if dense is not None:
-        layout.write_robustness(folder, DENSE, plots.robustness_rows(dense, "dense_top1"))
-    for name in inputs.study.compressed:
-        robustness = inputs.robustness.get(name)
-        if robustness is not None:
-            layout.write_robustness(folder, name, plots.robustness_rows(robustness))
-        representations = inputs.representations.get(name)
-        if representations is not None:
-            layout.write_cka(folder, name, plots.cka_rows(representations))
+    layout.write_robustness(folder, plots.all_robustness_rows(inputs))
+    layout.write_cka(folder, plots.all_cka_rows(inputs))
 
 
 # ------------------------------------------------------------------------------------ figure data

@@ -51,3 +51,13 @@ def test_cka_rows_number_the_layers() -> None:
         {"layer_index": 0, "layer": "a", "linear_cka": 0.5, "floor_linear_cka": None},
         {"layer_index": 1, "layer": "b", "linear_cka": 1.0, "floor_linear_cka": None},
     ]
+
+
+def test_stacked_puts_each_config_in_front_of_its_rows_in_order() -> None:
+    tables = {"b": [{"x": 0, "y": 1.0}, {"x": 1, "y": None}], "a": [{"x": 0, "y": 0.5}], "c": []}
+    assert plots.stacked(tables) == [
+        {"config": "b", "x": 0, "y": 1.0},
+        {"config": "b", "x": 1, "y": None},
+        {"config": "a", "x": 0, "y": 0.5},
+    ]
+    assert list(plots.stacked(tables)[0]) == ["config", "x", "y"]  # the config column first

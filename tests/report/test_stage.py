@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.io import pie as pie_io
+from pipeline.io import report as layout
 from pipeline.io import robustness as robustness_io
 from pipeline.io import stats as stats_io
 from pipeline.io.predictions import PredictFolder
@@ -128,38 +129,34 @@ def test_largest_new_confusions_are_the_top_three_increases(html: str) -> None:
 
 
 def test_plot_tables_hold_the_expected_rows(out: Path) -> None:
-    plots = out / "plots"
-    assert (plots / "compression.csv").read_text().splitlines() == [
+    """One table per plot, every config in it, named in its config column, in the study's order."""
+    folder = ReportFolder(out).plots()
+    assert layout.compression_table(folder).read_text().splitlines() == [
         "config,kind,size_ratio,sparsity,top1,top1_low,top1_high,pie_fraction,churn",
         "dense,dense,1.0,0.0,0.91,0.82,1.0,0.0,0.0",
         "magnitude_50,pruning,0.625,0.5,0.86,0.77,0.95,0.046875,0.08",
         "int8_static,quantization,0.25,0.0,0.9,,,0.0,0.01",
     ]
-    header = "severity,noise,geometric,mean"
-    assert (plots / "robustness" / "magnitude_50.csv").read_text().splitlines() == [
-        header,
-        "0,0.875,0.875,0.875",
-        "1,0.75,0.625,0.6875",
-        "5,0.5,0.25,0.375",
+    assert layout.robustness_table(folder).read_text().splitlines() == [
+        "config,severity,noise,geometric,mean",
+        "dense,0,0.9375,0.9375,0.9375",
+        "dense,1,0.875,0.75,0.8125",
+        "dense,5,0.625,0.5,0.5625",
+        "magnitude_50,0,0.875,0.875,0.875",
+        "magnitude_50,1,0.75,0.625,0.6875",
+        "magnitude_50,5,0.5,0.25,0.375",
+        "int8_static,0,0.9375,0.9375,0.9375",
+        "int8_static,1,0.875,0.75,0.8125",
+        "int8_static,5,0.625,,0.625",  # rotate at severity 5 is missing: the mean is over what is there
     ]
-    assert (plots / "robustness" / "int8_static.csv").read_text().splitlines() == [
-        header,
-        "0,0.9375,0.9375,0.9375",
-        "1,0.875,0.75,0.8125",
-        "5,0.625,,0.625",  # rotate at severity 5 is missing: the mean is over what is there
+    cka = layout.cka_table(folder).read_text().splitlines()
+    assert cka[:3] == [
+        "config,layer_index,layer,linear_cka,floor_linear_cka",
+        "magnitude_50,0,conv1,0.9375,0.96875",
+        "magnitude_50,1,fc,0.75,0.875",
     ]
-    assert (plots / "robustness" / "dense.csv").read_text().splitlines() == [
-        header,
-        "0,0.9375,0.9375,0.9375",
-        "1,0.875,0.75,0.8125",
-        "5,0.625,0.5,0.5625",
-    ]
-    assert (plots / "cka" / "magnitude_50.csv").read_text().splitlines() == [
-        "layer_index,layer,linear_cka,floor_linear_cka",
-        "0,conv1,0.9375,0.96875",
-        "1,fc,0.75,0.875",
-    ]
-    assert sorted(p.name for p in (plots / "cka").iterdir()) == ["int8_static.csv", "magnitude_50.csv"]
+    assert [row.split(",")[0] for row in cka[1:]] == ["magnitude_50"] * 2 + ["int8_static"] * 2
+    assert sorted(p.name for p in folder.iterdir()) == ["cka.csv", "compression.csv", "robustness.csv"]
 
 
 def test_metrics_keep_their_keys_and_dense_without_summaries_gets_nulls(out: Path) -> None:
@@ -178,7 +175,7 @@ def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
     build(study, tmp_path)
     second = {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
     assert first == second
-    assert len(first) == 2 + 11 + 1 + 3 + 2  # metrics, html, figures, compression + robustness + cka
+    assert len(first) == 2 + 11 + 3  # metrics and html, figures, the compression, robustness and cka tables
 
 
 # Each required input, by its owner's path: (stage folder under the study) -> file.
