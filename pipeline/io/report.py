@@ -15,7 +15,7 @@ keeps them in agreement) and every reader (SPEC section 12)::
 
 ``figures/`` and ``plots/`` are each replaced as a whole on success (pipeline/io/folders.py), so a config
 removed from the study leaves no image or table behind; so is ``metrics/``. The metrics and results
-files hold numbers rounded by pipeline.numbers.rounded, so that float noise never shows as a value or a
+files hold numbers rounded by pipeline.report.metrics.rounded, so that float noise never shows as a value or a
 change. Before issue 14 one file, ``reports/metrics.json``, held every number (config -> key -> value,
 the layout results.json keeps); :data:`LEGACY_RESULTS` names it for readers of older revisions.
 """

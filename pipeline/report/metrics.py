@@ -2,7 +2,7 @@
 the comparison tools of pipeline/tools/ read) and the few of :data:`HEADLINE` in
 ``reports/metrics/<config>.json``, DVC's metrics, so that ``dvc metrics show`` prints one readable row
 per config and ``dvc metrics diff`` and ``dvc exp show`` compare experiments. Both hold
-numbers rounded by pipeline.numbers.rounded.
+numbers rounded by :func:`rounded`.
 
 Numbers come from the predict summaries (size, sparsity), the ``stats`` and ``pie`` stages, and each
 config's ``saliency``, ``robustness`` and ``representations`` summaries (saliency MAD and its
@@ -15,8 +15,15 @@ import statistics
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeline.numbers import fmt, rounded
+from pipeline.numbers import clean, fmt
 from pipeline.report.load import Inputs
+
+# The decimals kept in the numbers DVC shows and compares (metrics/, results.json). A top-1 is a mean of
+# k/N fractions (N test examples, a few members): exact at five decimals for N up to 10 000 and 5 members;
+# six keep it exact and keep a standard deviation or an ECE to three or four significant digits, while a
+# float's rounding noise (1e-16 where two means are equal) becomes 0. (Here, not in pipeline/numbers.py:
+# every stage depends on that module, and only the report's files are rounded.)
+DIGITS = 6
 
 # Copied from the stats summary of each config, in this order.
 STATS_KEYS = (
@@ -76,6 +83,16 @@ LOGGED = (
     ("mCE", "mce"),
     ("CKA", "cka_last"),
 )
+
+
+def rounded(value: Any, digits: int = DIGITS) -> Any:
+    """``value`` ready for a DVC metrics file: a float rounded to ``digits`` decimals, with -0.0 as 0.0
+    (a difference of equal means must not show a sign); integers, booleans, None and strings as they are;
+    NaN and infinities as None (pipeline.numbers.clean)."""
+    value = clean(value)
+    if isinstance(value, float):
+        return round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return value
 
 
 def size_metrics(members: list[Mapping[str, Any]]) -> dict[str, float]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.numbers import rounded
 from pipeline.report.metrics import (
     BEYOND_KEYS,
     HEADLINE,
@@ -14,6 +13,7 @@ from pipeline.report.metrics import (
     config_metrics,
     headline,
     log_line,
+    rounded,
     size_metrics,
     spread,
 )
