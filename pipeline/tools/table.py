@@ -68,7 +68,7 @@ def cell(value: Any, digits: int) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        return f"{round(value, digits) + 0.0:.{digits}f}"  # + 0.0: no "-0.0000"
     return str(value)
 
 

@@ -59,3 +59,7 @@ def test_text_markdown_and_csv() -> None:
         "main,magnitude_90,0.83742,5",
         "exp-a,magnitude_90,0.86834,",
     ]
+
+
+def test_a_number_that_rounds_to_zero_has_no_sign() -> None:
+    assert render(["r", "c", "x"], [["a", "b", -1e-9]], "text").splitlines()[1] == "a  b  0.0000"
