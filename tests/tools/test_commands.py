@@ -95,3 +95,16 @@ def test_agree_accepts_a_rerun_of_the_population_and_flags_a_shifted_one(repo: P
     assert not ok and "dense         top1" in text and "DISAGREE" in text
     assert "2 of 4 disagree" in text  # top-1 of both configs; churn is the same
     assert json.loads((repo / "reports/results.json").read_text())["dense"]["members"] == 3
+
+
+def test_the_commands_default_to_the_report_stages_folder() -> None:
+    import shlex
+
+    import yaml
+
+    from ..conftest import REPO
+
+    cmd = shlex.split(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["report"]["cmd"])
+    out = cmd[cmd.index("--out") + 1]
+    assert compare.build_parser().parse_args([]).reports == out
+    assert agree.build_parser().parse_args(["--against", "main"]).reports == out
