@@ -95,10 +95,12 @@ def test_every_templated_stage_names_its_variables_alike() -> None:
         assert "foreach" not in text and "${key}" not in text and "${item}" not in text, path
 
 
-def test_metrics_file_is_declared_top_level_and_by_its_stage() -> None:
-    assert "reports/metrics.json" in DVC["metrics"]
+def test_metrics_folder_is_declared_top_level_and_by_its_stage() -> None:
+    """The per-config headline files are DVC's metrics; results.json (every number) is a plain output."""
+    assert DVC["metrics"] == ["reports/metrics"]
     outs = [next(iter(m)) if isinstance(m, dict) else m for m in DVC["stages"]["report"]["metrics"]]
-    assert outs == ["reports/metrics.json"]
+    assert outs == ["reports/metrics"]
+    assert "reports/results.json" in DVC["stages"]["report"]["outs"]
 
 
 def test_paths_live_in_dvc_yaml_not_in_params() -> None:

@@ -1,8 +1,11 @@
 """The ``report`` stage's output folder, for its writer, dvc.yaml's ``outs``/``metrics``/``plots`` (a test
 keeps them in agreement) and every reader (SPEC section 12)::
 
-    reports/metrics.json                  one entry per config: the numbers ``dvc metrics`` and
-                                          ``dvc exp show`` list (``<config>.top1_drop`` and friends)
+    reports/metrics/<config>.json         the headline numbers of one config (HEADLINE of
+                                          pipeline/report/metrics.py): DVC's metrics, so that
+                                          ``dvc metrics show`` prints one row per config
+    reports/results.json                  every number of every config (config -> key -> value), a
+                                          plain cached output: the file the comparison tools read
     reports/index.html                    the page; its images are referenced as ``figures/<name>``
     reports/figures/<key>.png             the figures drawn and the stages' images copied (a figure key
                                           ``gallery:<config>`` becomes ``gallery_<config>.png``)
@@ -12,20 +15,27 @@ keeps them in agreement) and every reader (SPEC section 12)::
                                           one row per config and severity or layer, config by config
 
 ``figures/`` and ``plots/`` are each replaced as a whole on success (pipeline/io/folders.py), so a config
-removed from the study leaves no image or table behind.
+removed from the study leaves no image or table behind; so is ``metrics/``. The metrics and results
+files hold numbers rounded by pipeline.report.metrics.rounded, so that float noise never shows as a value or a
+change. Before issue 14 one file, ``reports/metrics.json``, held every number (config -> key -> value,
+the layout results.json keeps); :data:`LEGACY_RESULTS` names it for readers of older revisions.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.io.files import atomic_path, write_json
+from pipeline.io.folders import replaced_folder
 from pipeline.io.tables import write_table
 
-METRICS = "metrics.json"
+METRICS = "metrics"  # the folder of the per-config headline files (dvc.yaml's metrics)
+RESULTS = "results.json"
+LEGACY_RESULTS = "metrics.json"  # what results.json was called before issue 14 (the same layout)
 PAGE = "index.html"
 FIGURES = "figures"
 PLOTS = "plots"
@@ -50,6 +60,15 @@ class ReportFolder:
 
     def metrics(self) -> Path:
         return self.root / METRICS
+
+    def metrics_file(self, config: str) -> Path:
+        return self.metrics() / f"{config}.json"
+
+    def results(self) -> Path:
+        return self.root / RESULTS
+
+    def legacy_results(self) -> Path:
+        return self.root / LEGACY_RESULTS
 
     def page(self) -> Path:
         return self.root / PAGE
@@ -102,5 +121,24 @@ def write_page(folder: ReportFolder, html: str) -> None:
         tmp.write_text(html, encoding="utf-8")
 
 
-def write_metrics(folder: ReportFolder, metrics: Mapping[str, Mapping[str, Any]]) -> None:
-    write_json(folder.metrics(), metrics)
+def write_metrics(folder: ReportFolder, headline: Mapping[str, Mapping[str, Any]]) -> None:
+    """One file per config (config -> its headline numbers), the folder replaced as a whole."""
+    with replaced_folder(folder.metrics()) as tmp:
+        for config, numbers in headline.items():
+            write_json(tmp / f"{config}.json", numbers)
+
+
+def write_results(folder: ReportFolder, results: Mapping[str, Mapping[str, Any]]) -> None:
+    write_json(folder.results(), results)
+
+
+def parse_results(text: str, source: str) -> dict[str, dict[str, Any]]:
+    """results.json's content (config -> key -> number); ``source`` names it in the error for anything
+    else (a ValueError, one line)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{source}: not JSON ({err})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"{source}: not a mapping of config -> numbers")
+    return data

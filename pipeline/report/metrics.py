@@ -1,5 +1,8 @@
-"""The entries of ``reports/metrics.json``: one per config, flat, so that ``dvc exp show`` lists
-``<config>.top1_drop`` and friends as columns and ``dvc metrics diff`` compares experiments.
+"""The numbers of each config: every one in ``reports/results.json`` (config -> key -> number, what
+the comparison tools of pipeline/tools/ read) and the few of :data:`HEADLINE` in
+``reports/metrics/<config>.json``, DVC's metrics, so that ``dvc metrics show`` prints one readable row
+per config and ``dvc metrics diff`` and ``dvc exp show`` compare experiments. Both hold
+numbers rounded by :func:`rounded`.
 
 Numbers come from the predict summaries (size, sparsity), the ``stats`` and ``pie`` stages, and each
 config's ``saliency``, ``robustness`` and ``representations`` summaries (saliency MAD and its
@@ -9,11 +12,18 @@ dense-vs-dense floor, mCE, the PIE rate under corruption, last-layer CKA and its
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeline.numbers import fmt
+from pipeline.numbers import clean, fmt
 from pipeline.report.load import Inputs
+
+# The decimals kept in the numbers DVC shows and compares (metrics/, results.json). A top-1 is a mean of
+# k/N fractions (N test examples, a few members): exact at five decimals for N up to 10 000 and 5 members;
+# six keep it exact and keep a standard deviation or an ECE to three or four significant digits, while a
+# float's rounding noise (1e-16 where two means are equal) becomes 0. (Here, not in pipeline/numbers.py:
+# every stage depends on that module, and only the report's files are rounded.)
+DIGITS = 6
 
 # Copied from the stats summary of each config, in this order.
 STATS_KEYS = (
@@ -24,9 +34,11 @@ STATS_KEYS = (
     "top1_high",
     "top1_drop",
     "top5",
+    "top5_std",
     "impacted_classes",
     "impacted_classes_fdr",
     "churn",
+    "churn_std",
     "churn_noise_floor",
     "ece",
     "ece_change",
@@ -35,6 +47,7 @@ STATS_KEYS = (
 # The keys beyond_accuracy adds; None for a config without those summaries (dense may have none).
 BEYOND_KEYS = (
     "saliency_mad",
+    "saliency_mad_std",
     "saliency_mad_floor",
     "mce",
     "relative_mce",
@@ -42,6 +55,21 @@ BEYOND_KEYS = (
     "corrupted_pie_rate",
     "cka_last",
     "cka_last_floor",
+)
+
+# The keys of a config's headline file, DVC's metrics. Chosen to answer "what did it forget, at what
+# size" and to fit: ``COLUMNS=160 dvc metrics show`` prints a row per config without truncation (each
+# column is as wide as its name; the path column takes 46 for magnitude_70+int8_static). The rest, and
+# every interval and noise floor, is in results.json.
+HEADLINE = (
+    "top1",
+    "top1_drop",
+    "impacted_classes",
+    "pie_fraction",
+    "churn",
+    "size_ratio",
+    "mce",
+    "cka_last",
 )
 
 # The numbers of a config's log line, with their labels.
@@ -55,6 +83,16 @@ LOGGED = (
     ("mCE", "mce"),
     ("CKA", "cka_last"),
 )
+
+
+def rounded(value: Any, digits: int = DIGITS) -> Any:
+    """``value`` ready for a DVC metrics file: a float rounded to ``digits`` decimals, with -0.0 as 0.0
+    (a difference of equal means must not show a sign); integers, booleans, None and strings as they are;
+    NaN and infinities as None (pipeline.numbers.clean)."""
+    value = clean(value)
+    if isinstance(value, float):
+        return round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return value
 
 
 def size_metrics(members: list[Mapping[str, Any]]) -> dict[str, float]:
@@ -83,6 +121,7 @@ def beyond_accuracy(
     last = representations["layers"][-1] if representations["layers"] else {}
     return {
         "saliency_mad": saliency["mad"],
+        "saliency_mad_std": spread(seed["mad"] for seed in saliency.get("per_seed", [])),
         "saliency_mad_floor": saliency["noise_floor"]["mad"],
         "mce": robustness["mce"],
         "relative_mce": robustness["relative_mce"],
@@ -93,8 +132,14 @@ def beyond_accuracy(
     }
 
 
+def spread(values: Iterable[float | None]) -> float | None:
+    """The sample standard deviation over the members (None with fewer than two numbers)."""
+    known = [float(v) for v in values if v is not None]
+    return statistics.stdev(known) if len(known) >= 2 else None
+
+
 def metrics_of(inputs: Inputs, name: str) -> dict[str, Any]:
-    """The metrics.json entry of one config."""
+    """Every number of one config, as computed (rounded by :func:`study_metrics`)."""
     out = config_metrics(inputs.predict[name], inputs.stats_of(name), inputs.pie_of(name))
     saliency, robustness = inputs.saliency[name], inputs.robustness[name]
     representations = inputs.representations[name]
@@ -104,8 +149,20 @@ def metrics_of(inputs: Inputs, name: str) -> dict[str, Any]:
 
 
 def study_metrics(inputs: Inputs) -> dict[str, dict[str, Any]]:
-    """metrics.json: config -> its entry, in the study's order (dense first)."""
-    return {name: metrics_of(inputs, name) for name in inputs.study.configs}
+    """results.json: config -> every number, rounded, in the study's order (dense first)."""
+    return {
+        name: {key: rounded(value) for key, value in metrics_of(inputs, name).items()}
+        for name in inputs.study.configs
+    }
+
+
+def headline(results: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The metrics files: config -> its :data:`HEADLINE` numbers (a missing one is left out: DVC shows
+    an empty cell)."""
+    return {
+        name: {key: numbers[key] for key in HEADLINE if numbers.get(key) is not None}
+        for name, numbers in results.items()
+    }
 
 
 def log_line(name: str, metrics: Mapping[str, Any]) -> str:

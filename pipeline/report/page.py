@@ -176,7 +176,8 @@ def footer() -> str:
         '<p class="note">Written by the <code>report</code> stage '
         "(<code>python -m pipeline.stages.report</code>) from the outputs of the predict, stats, pie, "
         "saliency, robustness and representations stages. The same numbers are in "
-        "<code>metrics.json</code> (<code>dvc metrics show</code>, <code>dvc exp show</code>); the plot "
+        "<code>results.json</code>, the headline ones per config in <code>metrics/</code> "
+        "(<code>dvc metrics show</code>, <code>dvc exp show</code>); the plot "
         "tables feed <code>dvc plots show</code>.</p>"
     )
 

@@ -1,7 +1,8 @@
 """The report's files: figures drawn from the inputs, the stages' own images copied beside them, the plot
-tables, the page and metrics.json, written through the report's layout owner (pipeline/io/report.py).
+tables, the page, results.json and the per-config metrics files, written through the report's layout
+owner (pipeline/io/report.py).
 The figures and plots folders are each built in a scratch folder and swapped in whole (see
-pipeline/io/folders.py); the page and metrics.json follow only once both are complete.
+pipeline/io/folders.py); the page and the numbers follow only once both are complete.
 
 Figure keys (what :mod:`pipeline.report.page` looks up): accuracy, per_class, confusion, pie_overlap,
 robustness, cka, and per compressed config ``gallery:<config>``, ``saliency:<config>``,
@@ -20,19 +21,20 @@ import numpy as np
 from pipeline.io import report as layout
 from pipeline.io.folders import replaced_folder
 from pipeline.numbers import finite
-from pipeline.report import page, plots
+from pipeline.report import metrics, page, plots
 from pipeline.report.load import CONTROL, DENSE, Inputs, member_mean
 
 
-def write_report(out: layout.ReportFolder, inputs: Inputs, metrics: Mapping[str, Mapping[str, Any]]) -> int:
-    """Every output of the report into ``out``; returns the number of images in the figures folder. A
-    failure leaves the previous outputs as they were."""
+def write_report(out: layout.ReportFolder, inputs: Inputs, results: Mapping[str, Mapping[str, Any]]) -> int:
+    """Every output of the report into ``out`` (``results``: config -> every number, rounded); returns the
+    number of images in the figures folder. A failure leaves the previous outputs as they were."""
     with replaced_folder(out.figures()) as figures, replaced_folder(out.plots()) as tables:
         images = write_figures(inputs, figures)
         write_plots(inputs, tables)
         html = page.render(inputs, {key: layout.figure_src(name) for key, name in images.items()})
     layout.write_page(out, html)
-    layout.write_metrics(out, metrics)
+    layout.write_results(out, results)
+    layout.write_metrics(out, metrics.headline(results))
     return len(images)
 
 

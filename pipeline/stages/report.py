@@ -1,8 +1,10 @@
 """Stage ``report``: the cross-config report (SPEC section 12). Reads the folders of predict (the clean
 summaries), stats, pie, saliency, robustness and representations; writes to the output folder (layout:
 :mod:`pipeline.io.report`):
-  metrics.json  one entry per config, so that ``dvc exp show`` lists ``<config>.top1_drop`` and friends as
-                columns and ``dvc metrics diff`` compares experiments (pipeline/report/metrics.py)
+  results.json  every number of every config, rounded (pipeline/report/metrics.py); what the comparison
+                tools read (python -m pipeline.tools.compare, python -m pipeline.tools.agree)
+  metrics/      one file per config with its headline numbers: DVC's metrics, one row per config in
+                ``dvc metrics show``; ``dvc metrics diff`` and ``dvc exp show`` compare experiments
   index.html    one self-contained page a person reads in a browser (pipeline/report/page.py)
   figures/      its images: figures drawn here and the stages' galleries, saliency examples and activation
                 maximizations, copied (the folder is replaced as a whole on success)

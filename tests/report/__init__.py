@@ -116,7 +116,8 @@ CONFUSION_CHANGES = [  # config, true, predicted, change
 def _stats_summary() -> dict[str, Any]:
     configs = {
         name: dict(zip(STATS_COLUMNS, values, strict=True))
-        | {"members": 2, "seeds": [0, 1], "top5": 1.0, "tested_classes": 4, "ece": 0.02}
+        | {"members": 2, "seeds": [0, 1], "top5": 1.0, "top5_std": 0.0, "tested_classes": 4, "ece": 0.02}
+        | {"churn_std": 0.01}
         | {"impacted_hurt_classes": values[5], "churn_noise_floor": FLOORS["churn"]}
         for name, values in STATS.items()
     }

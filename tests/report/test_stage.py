@@ -1,5 +1,5 @@
 """The report stage end to end on a tiny fake study (tests/report/__init__.py): the page, its images,
-the plot tables, metrics.json, errors and determinism."""
+the plot tables, results.json and the metrics files, errors and determinism."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pipeline.io.report import ReportFolder, figure_name, figure_src
 from pipeline.io.representations import RepresentationsFolder
 from pipeline.io.saliency import SaliencyFolder
 from pipeline.report import page
-from pipeline.report.metrics import BEYOND_KEYS, STATS_KEYS
+from pipeline.report.metrics import BEYOND_KEYS, HEADLINE, STATS_KEYS
 from pipeline.stages import report
 from pipeline.stages._cli import run
 
@@ -159,14 +159,25 @@ def test_plot_tables_hold_the_expected_rows(out: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["cka.csv", "compression.csv", "robustness.csv"]
 
 
-def test_metrics_keep_their_keys_and_dense_without_summaries_gets_nulls(out: Path) -> None:
-    metrics = json.loads(ReportFolder(out).metrics().read_text())
-    assert list(metrics) == list(CONFIGS)
+def test_results_keep_their_keys_and_dense_without_summaries_gets_nulls(out: Path) -> None:
+    results = json.loads(ReportFolder(out).results().read_text())
+    assert list(results) == list(CONFIGS)
     keys = [*STATS_KEYS, "pie_fraction", "size_ratio", "compression_ratio", "sparsity"]
-    assert list(metrics["magnitude_50"]) == keys + list(BEYOND_KEYS)
-    assert metrics["magnitude_50"]["cka_last"] == 0.75 and metrics["magnitude_50"]["cka_last_floor"] == 0.875
-    assert metrics["dense"]["pie_fraction"] == 0.0
-    assert all(metrics["dense"][key] is None for key in BEYOND_KEYS)
+    assert list(results["magnitude_50"]) == keys + list(BEYOND_KEYS)
+    assert results["magnitude_50"]["cka_last"] == 0.75 and results["magnitude_50"]["cka_last_floor"] == 0.875
+    assert results["dense"]["pie_fraction"] == 0.0
+    assert all(results["dense"][key] is None for key in BEYOND_KEYS)
+
+
+def test_each_config_has_a_headline_file_of_its_results(out: Path) -> None:
+    """DVC's metrics: one file per config, the HEADLINE keys it has (dense lacks mCE and CKA here)."""
+    folder = ReportFolder(out)
+    results = json.loads(folder.results().read_text())
+    assert sorted(p.name for p in folder.metrics().iterdir()) == sorted(f"{c}.json" for c in CONFIGS)
+    for config in CONFIGS:
+        headline = json.loads(folder.metrics_file(config).read_text())
+        assert headline == {k: results[config][k] for k in HEADLINE if results[config][k] is not None}
+    assert "mce" not in json.loads(folder.metrics_file("dense").read_text())
 
 
 def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
@@ -175,7 +186,8 @@ def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
     build(study, tmp_path)
     second = {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
     assert first == second
-    assert len(first) == 2 + 11 + 3  # metrics and html, figures, the compression, robustness and cka tables
+    # results, html, a metrics file per config, figures, the compression, robustness and cka tables
+    assert len(first) == 2 + len(CONFIGS) + 11 + 3
 
 
 # Each required input, by its owner's path: (stage folder under the study) -> file.
@@ -246,7 +258,13 @@ def test_a_failure_keeps_the_previous_outputs(
         build(study, tmp_path)
     after = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "index.html", "metrics.json", "plots"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "figures",
+        "index.html",
+        "metrics",
+        "plots",
+        "results.json",
+    ]
     monkeypatch.undo()
     build(study, tmp_path)
     assert not (tmp_path / "figures" / "stale.png").exists()  # a success replaces the folder whole
@@ -269,5 +287,5 @@ def test_dense_summaries_when_present_fill_its_metrics(study: Path, tmp_path: Pa
     write_robustness(root / "robustness", "dense", like="magnitude_50")
     write_representations(root / "representations", "dense", like="magnitude_50")
     build(root, tmp_path / "out")
-    dense = json.loads(ReportFolder(tmp_path / "out").metrics().read_text())["dense"]
+    dense = json.loads(ReportFolder(tmp_path / "out").results().read_text())["dense"]
     assert dense["saliency_mad"] == 0.0625 and dense["mce"] == 1.25 and dense["cka_last"] == 0.75
