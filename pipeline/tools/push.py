@@ -26,14 +26,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a push or a check found: run-cache ``entries``, the output ``objects`` they name (a
-    directory counts as one), those ``missing`` on the remote afterwards, and those ``absent`` from the
-    local cache too (their stages cannot be restored from this clone's run-cache anywhere)."""
+    """What a push or a check found: run-cache ``entries``, the output ``objects`` they name (DVC
+    counts a directory's files), those ``missing`` on the remote afterwards, those ``absent`` from the
+    local cache too, and the entries naming a directory whose listing is in neither cache
+    (``unlisted``): the stages of absent objects and unlisted entries will run again elsewhere."""
 
     entries: int
     objects: int
     missing: int
     absent: int
+    unlisted: int = 0
 
 
 def run_cache_entries(runs: Path) -> Iterator[tuple[str, str]]:
@@ -46,12 +48,32 @@ def run_cache_entries(runs: Path) -> Iterator[tuple[str, str]]:
             yield entry.parent.name, entry.name
 
 
-def named_objects(repo: Repo, remote: str | None) -> tuple[int, set[Any]]:
-    """(number of run-cache entries, hash infos of every output they name: a directory's ``.dir``
-    object stands for its files, which DVC's transfer and status expand)."""
+def named_objects(repo: Repo, remote: str | None) -> tuple[int, set[Any], int]:
+    """(number of run-cache entries, hash infos of every output they name, number of entries naming a
+    directory whose listing (its ``.dir`` object) is neither in the local cache nor on the remote).
+
+    One entry at a time, so that one such entry (an old run whose outputs ``dvc gc`` removed, or whose
+    run-cache entry a teammate's ``dvc repro --pull`` fetched without them) does not hide the others."""
+    from dvc.exceptions import CollectCacheError
+
     entries = list(run_cache_entries(Path(repo.stage_cache.cache_dir)))
-    used = repo.stage_cache.get_used_objs(entries, remote=remote)
-    return len(entries), set().union(*used.values())
+    objects: set[Any] = set()
+    unlisted = 0
+    for entry in entries:
+        try:
+            used = repo.stage_cache.get_used_objs([entry], remote=remote)
+        except CollectCacheError:
+            unlisted += 1
+            continue
+        objects.update(*used.values())
+    return len(entries), objects, unlisted
+
+
+def check_reachable(repo: Repo, remote: str | None) -> None:
+    """Raise DVC's or the filesystem's error (wrong credentials, no connection, no bucket) before any
+    work, rather than count every output as missing."""
+    odb = repo.cloud.get_remote_odb(remote, "push")
+    odb.fs.exists(odb.path)
 
 
 def _missing(repo: Repo, objects: set[Any], remote: str | None) -> tuple[int, int]:
@@ -64,13 +86,14 @@ def _missing(repo: Repo, objects: set[Any], remote: str | None) -> tuple[int, in
 def push(repo: Repo, remote: str | None, *, check_only: bool = False, jobs: int | None = None) -> Outcome:
     """Push the run-cache and the workspace's outputs (``dvc push --run-cache``), then every output the
     run-cache entries name; with ``check_only``, push nothing and count what is missing on the remote."""
+    check_reachable(repo, remote)
     if not check_only:
         repo.push(remote=remote, run_cache=True, jobs=jobs)
-    entries, objects = named_objects(repo, remote)
+    entries, objects, unlisted = named_objects(repo, remote)
     if not check_only and objects:
         repo.cloud.push(objects, jobs=jobs, remote=remote)
     missing, absent = _missing(repo, objects, remote) if objects else (0, 0)
-    return Outcome(entries, len(objects), missing, absent)
+    return Outcome(entries, len(objects), missing, absent, unlisted)
 
 
 def describe(outcome: Outcome, remote: str) -> str:
@@ -86,6 +109,11 @@ def describe(outcome: Outcome, remote: str) -> str:
                 f" ({outcome.absent} not in this clone's cache either: `dvc gc` removed them, or they "
                 "were never pulled; their stages will run again elsewhere)"
             )
+    if outcome.unlisted:
+        line += (
+            f"; {outcome.unlisted} entries name a directory whose listing is neither here nor on the "
+            "remote (their stages will run again elsewhere)"
+        )
     return line
 
 
@@ -108,23 +136,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dvc.exceptions import DvcException
     from dvc.repo import Repo
 
     args = build_parser().parse_args(argv)
+    remote = args.remote
     try:
         os.chdir(Repo.find_root())  # DVC builds the run-cache's stages relative to the working directory
         with Repo() as repo:
-            remote = args.remote or repo.config["core"].get("remote")
+            remote = remote or repo.config["core"].get("remote")
             if not remote:
                 print('error: no DVC remote: add one (README "Working as a team")', file=sys.stderr)
                 return 1
             outcome = push(repo, remote, check_only=args.check, jobs=args.jobs)
-    except DvcException as e:
-        print(f"error: {e}", file=sys.stderr)
+    except Exception as e:  # DVC's, and the remote filesystems' own (OSError, botocore's): one line
+        where = f"remote '{remote}': " if remote else ""
+        print(f"error: {where}{type(e).__name__}: {e}", file=sys.stderr)
         return 1
     print(describe(outcome, remote))
-    return 1 if outcome.missing else 0
+    return 1 if outcome.missing or outcome.unlisted else 0
 
 
 if __name__ == "__main__":

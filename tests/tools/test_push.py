@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dvc.repo import Repo
 
-from pipeline.tools.push import Outcome, describe, push, run_cache_entries
+from pipeline.tools.push import Outcome, describe, main, push, run_cache_entries
 
 BIN = Path(sys.executable).parent
 STAGE = """stages:
@@ -34,15 +34,22 @@ def run(cwd: Path, *argv: str) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+DIR_STAGE = """stages:
+  make:
+    cmd: mkdir -p out && python -c "import yaml; print(yaml.safe_load(open('params.yaml'))['n'])" > out/n.txt
+    params: [n]
+    outs: [out]
+"""
+
+
+def two_runs(tmp_path: Path, stage: str) -> Path:
     """n=2 ran and was reverted: its run-cache entry names an output that no dvc.lock names."""
     repo = tmp_path / "repo"
     repo.mkdir()
     run(repo, "git", "init", "-q")
     run(repo, "dvc", "init", "-q")
     run(repo, "dvc", "remote", "add", "-d", "team", str(tmp_path / "remote"))
-    (repo / "dvc.yaml").write_text(STAGE)
+    (repo / "dvc.yaml").write_text(stage)
     (repo / "params.yaml").write_text("n: 1\n")
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
@@ -52,6 +59,11 @@ def project(tmp_path: Path) -> Path:
     run(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
     run(repo, "dvc", "checkout")
     return repo
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return two_runs(tmp_path, STAGE)
 
 
 def test_plain_push_leaves_a_run_behind_and_the_command_pushes_it(
@@ -81,6 +93,20 @@ def test_an_output_gone_from_the_cache_is_reported_absent(
     assert "1 are not (1 not in this clone's cache either" in describe(outcome, "team")
 
 
+def test_a_directory_whose_listing_is_gone_is_reported_and_the_rest_still_pushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = two_runs(tmp_path, DIR_STAGE)
+    monkeypatch.chdir(repo)
+    run(repo, "dvc", "gc", "--workspace", "--force")  # removes n=2's directory listing (.dir) and file
+    with Repo(str(repo)) as dvc_repo:
+        outcome = push(dvc_repo, "team")
+    assert outcome.entries == 2 and outcome.unlisted == 1 and outcome.missing == 0 and outcome.objects >= 1
+    assert "1 entries name a directory whose listing is neither here nor on the remote" in describe(
+        outcome, "team"
+    )
+
+
 def test_run_cache_entries_lists_key_and_value(tmp_path: Path) -> None:
     assert list(run_cache_entries(tmp_path / "runs")) == []
     for key, value in [("bb22", "v2"), ("aa11", "v1"), ("aa11", "v0")]:
@@ -95,3 +121,18 @@ def test_describe_says_what_is_on_the_remote() -> None:
         == "3 run-cache entries name 10 objects; 10 are on remote 'team'"
     )
     assert describe(Outcome(3, 10, 2, 0), "team").endswith("8 are on remote 'team', 2 are not")
+
+
+def test_main_says_in_one_line_what_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["--check"]) == 1
+    assert capsys.readouterr().err.strip().startswith("error: NotDvcRepoError: you are not inside of a DVC")
+    run(tmp_path, "git", "init", "-q")
+    run(tmp_path, "dvc", "init", "-q")
+    assert main(["--check"]) == 1
+    assert capsys.readouterr().err.strip() == 'error: no DVC remote: add one (README "Working as a team")'
+    run(tmp_path, "dvc", "remote", "add", "-d", "team", "/nonexistent/remote")
+    assert main(["--check"]) == 0  # a folder remote nobody pushed to yet: nothing to check, not an error
+    assert capsys.readouterr().out.strip() == "0 run-cache entries name 0 objects; 0 are on remote 'team'"
