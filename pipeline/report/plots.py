@@ -6,7 +6,7 @@ compression.csv  one row per config: kind, size ratio, sparsity, top-1 with its 
                  churn
 robustness.csv   per config (dense first, from the dense population's numbers) and severity (0 = clean):
                  top-1 averaged over each corruption family's corruptions, and over all corruptions
-cka.csv          per compressed config and layer: linear CKA with the dense member, beside the
+cka.csv          per config and layer (dense: 1): linear CKA with the dense member, beside the
                  dense-vs-dense floor (the same for every config)
 """
 
@@ -61,8 +61,10 @@ def all_robustness_rows(inputs: Inputs) -> list[dict[str, Any]]:
 
 
 def all_cka_rows(inputs: Inputs) -> list[dict[str, Any]]:
-    """:func:`cka_rows` of each compressed config with a summary, stacked in the study's order."""
-    summaries = {name: inputs.representations.get(name) for name in inputs.study.compressed}
+    """:func:`cka_rows` of each config with a summary, stacked in the study's order. Dense is included
+    (its cells are its members: CKA 1 at every layer) so that every plot lists the same configs in the
+    same order, and a config has the same colour in each."""
+    summaries = {name: inputs.representations.get(name) for name in inputs.study.configs}
     return stacked({name: cka_rows(s) for name, s in summaries.items() if s is not None})
 
 

@@ -180,6 +180,18 @@ def test_each_config_has_a_headline_file_of_its_results(out: Path) -> None:
     assert "mce" not in json.loads(folder.metrics_file("dense").read_text())
 
 
+def test_the_cka_table_lists_dense_first_when_it_has_a_summary(tmp_path: Path) -> None:
+    """Every plot table lists the configs in the study's order, dense first, so that a config keeps its
+    colour from plot to plot (the templates colour by order of appearance)."""
+    (tmp_path / "study").mkdir()
+    root = write_study(tmp_path / "study")
+    write_representations(root / "representations", "dense", "magnitude_50")
+    build(root, tmp_path / "out")
+    folder = ReportFolder(tmp_path / "out").plots()
+    configs = [row.split(",")[0] for row in layout.cka_table(folder).read_text().splitlines()[1:]]
+    assert configs == ["dense"] * 2 + ["magnitude_50"] * 2 + ["int8_static"] * 2
+
+
 def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
     build(study, tmp_path)
     first = {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
