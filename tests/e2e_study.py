@@ -103,6 +103,7 @@ def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (repo / "params.yaml").write_text(yaml.safe_dump(to_dict(tiny_params()), sort_keys=False))
     sh(repo, "git", "init", "-q")
     sh(repo, "dvc", "init", "-q")
+    shutil.copytree(REPO / ".dvc/plots", repo / ".dvc/plots")  # the plots' templates (dvc.yaml names them)
     sh(repo, "dvc", "remote", "add", "-d", "shared", str(tmp_path_factory.mktemp("remote")))
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "tiny study")
