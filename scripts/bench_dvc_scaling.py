@@ -1,0 +1,130 @@
+"""DVC's own time per stage as the study grows (issue 15, point 4): the project's real dvc.yaml files and
+params.yaml, for S seeds x C configs, with every stage command replaced by a shell no-op that writes the
+stage's outputs, so that what is timed is DVC (templating, the graph, hashing, the lock files, the run
+cache) and not the science.
+
+    python scripts/bench_dvc_scaling.py                      # 12 configs x 5, 10 and 30 seeds
+    python scripts/bench_dvc_scaling.py --grid 12x5 24x15    # configs x seeds
+    python scripts/bench_dvc_scaling.py --dvc-args=--no-commit
+
+Prints, per grid: the number of stages, the wall time of `dvc repro` from scratch and per stage, and of a
+second `dvc repro` (everything up to date), with the machine's matmul rate measured in the same run so that
+figures from different runs can be compared. Nothing in the repository is touched (a temporary copy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+DVC_FILES = ["dvc.yaml", *(str(p.relative_to(REPO)) for p in sorted(REPO.glob("families/*/dvc.yaml")))]
+FILE_SUFFIXES = {".safetensors", ".json", ".csv", ".npy", ".html", ".png", ".txt"}
+
+
+def matmul_rate() -> float:
+    """GFLOP/s of a 1024x1024 float64 matmul, best of 5: the machine's speed in this run."""
+    a = np.random.default_rng(0).standard_normal((1024, 1024))
+    best = min(_timed(lambda: a @ a) for _ in range(5))
+    return 2 * 1024**3 / best / 1e9
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def out_paths(stage: dict[str, Any]) -> list[str]:
+    """Every path the stage writes (outs, metrics, plots), templated or not."""
+    paths = []
+    for key in ("outs", "metrics", "plots"):
+        for entry in stage.get(key, []):
+            paths.append(next(iter(entry)) if isinstance(entry, dict) else str(entry))
+    return paths
+
+
+def noop(paths: list[str]) -> str:
+    """A shell line writing each path: a file for a name with a file suffix, else a folder with a file."""
+    parts = []
+    for p in paths:
+        if Path(p).suffix in FILE_SUFFIXES:
+            parts.append(f"mkdir -p $(dirname '{p}') && echo '{p}' > '{p}'")
+        else:
+            parts.append(f"mkdir -p '{p}' && echo '{p}' > '{p}/x'")
+    return " && ".join(parts) or "true"
+
+
+def scaled_params(configs: int, seeds: int) -> dict[str, Any]:
+    """params.yaml with ``seeds`` members and ``configs`` configs (dense and copies of magnitude_50)."""
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    raw["population"]["seeds"] = list(range(seeds))
+    recipe = raw["compress"]["configs"]["magnitude_50"]
+    raw["compress"]["configs"] = {"dense": {}} | {f"cfg_{i:03d}": recipe for i in range(1, configs)}
+    return raw
+
+
+def build(root: Path, configs: int, seeds: int) -> int:
+    """The scaled project in ``root`` (a git and DVC repository); returns its number of stages."""
+    shutil.copytree(REPO / "pipeline", root / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    for rel in (".gitignore", ".dvcignore"):
+        shutil.copy2(REPO / rel, root / rel)
+    (root / "data").mkdir()
+    (root / "params.yaml").write_text(yaml.safe_dump(scaled_params(configs, seeds), sort_keys=False))
+    for rel in DVC_FILES:
+        raw = yaml.safe_load((REPO / rel).read_text())
+        for stage in raw["stages"].values():
+            stage["cmd"] = noop(out_paths(stage))
+        raw.pop("plots", None)  # the plot definitions do not change what repro does
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(yaml.safe_dump(raw, sort_keys=False))
+    run(root, "git", "init", "-q")
+    run(root, "dvc", "init", "-q")
+    run(root, "git", "add", "-A")
+    run(root, "git", "-c", "user.name=b", "-c", "user.email=b@example.org", "commit", "-qm", "bench")
+    listed = run(root, "dvc", "stage", "list", "--all")
+    return len([line for line in listed.splitlines() if line.strip()])
+
+
+def run(cwd: Path, *argv: str) -> str:
+    exe = str(Path(sys.executable).parent / argv[0]) if argv[0] == "dvc" else argv[0]
+    result = subprocess.run([exe, *argv[1:]], cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed in {cwd}:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--grid", nargs="+", default=["12x5", "12x10", "12x30"], help="CONFIGSxSEEDS, e.g. 12x30")
+    p.add_argument("--dvc-args", default="", help="extra `dvc repro` arguments, e.g. --no-commit")
+    args = p.parse_args(argv)
+    print(f"matmul: {matmul_rate():.1f} GFLOP/s (1024x1024 float64, best of 5)")
+    columns = ("grid", "cells", "stages", "repro s", "s/stage", "again s", "s/stage")
+    print(" ".join(f"{c:>8}" for c in columns))
+    for grid in args.grid:
+        configs, seeds = (int(n) for n in grid.split("x"))
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            stages = build(root, configs, seeds)
+            extra = args.dvc_args.split()
+            first = _timed(lambda: run(root, "dvc", "repro", *extra))  # noqa: B023 (called at once)
+            again = _timed(lambda: run(root, "dvc", "repro"))  # noqa: B023
+        print(
+            f"{grid:>8} {configs * seeds:>8} {stages:>8} {first:>8.1f} {first / stages:>8.3f} "
+            f"{again:>8.1f} {again / stages:>8.3f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
