@@ -23,19 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
+from bench_predict import matmul_flops_per_second  # the reference rate every benchmark prints
 
 REPO = Path(__file__).resolve().parent.parent
 DVC_FILES = ["dvc.yaml", *(str(p.relative_to(REPO)) for p in sorted(REPO.glob("families/*/dvc.yaml")))]
 FILE_SUFFIXES = {".safetensors", ".json", ".csv", ".npy", ".html", ".png", ".txt"}
-
-
-def matmul_rate() -> float:
-    """GFLOP/s of a 1024x1024 float64 matmul, best of 5: the machine's speed in this run."""
-    a = np.random.default_rng(0).standard_normal((1024, 1024))
-    best = min(_timed(lambda: a @ a) for _ in range(5))
-    return 2 * 1024**3 / best / 1e9
 
 
 def _timed(fn: Any) -> float:
@@ -108,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--grid", nargs="+", default=["12x5", "12x10", "12x30"], help="CONFIGSxSEEDS, e.g. 12x30")
     p.add_argument("--dvc-args", default="", help="extra `dvc repro` arguments, e.g. --no-commit")
     args = p.parse_args(argv)
-    print(f"matmul: {matmul_rate():.1f} GFLOP/s (1024x1024 float64, best of 5)")
+    print(f"matmul: {matmul_flops_per_second() / 1e9:.1f} GFLOP/s (2048x2048 float32, as bench_predict.py)")
     columns = ("grid", "cells", "stages", "repro s", "s/stage", "again s", "s/stage")
     print(" ".join(f"{c:>8}" for c in columns))
     for grid in args.grid:
