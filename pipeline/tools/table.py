@@ -10,7 +10,7 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeline.report.metrics import HEADLINE
+from pipeline.report.metrics import HEADLINE, rounded
 
 Results = Mapping[str, Mapping[str, Any]]  # config -> key -> number
 FORMATS = ("text", "md", "csv")
@@ -64,12 +64,11 @@ def rows(results: Mapping[str, Results], configs: Sequence[str], metrics: Sequen
 
 
 def cell(value: Any, digits: int) -> str:
-    """A number with ``digits`` decimals (integers as they are), ``-`` for a missing one."""
-    if value is None:
+    """A number with ``digits`` decimals (integers as they are), ``-`` for a missing or non-finite one."""
+    number = rounded(value, digits)  # no "-0.0000"; NaN and infinities as None
+    if number is None:
         return "-"
-    if isinstance(value, float):
-        return f"{round(value, digits) + 0.0:.{digits}f}"  # + 0.0: no "-0.0000"
-    return str(value)
+    return f"{number:.{digits}f}" if isinstance(number, float) else str(number)
 
 
 def render(header: Sequence[str], table: Sequence[Sequence[Any]], fmt: str, digits: int = 4) -> str:
