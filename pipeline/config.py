@@ -121,7 +121,7 @@ DEVICES = ("cpu", "cuda")
 class TrainParams:
     """The recipe that trains one dense member."""
 
-    epochs: int = option(3, doc="passes over the training split", ge=1, le=1000)
+    epochs: int = option(10, doc="passes over the training split", ge=1, le=1000)
     batch_size: int = option(256, doc="images per optimizer step", ge=1, le=65536)
     optimizer: str = option("sgd", doc="sgd (Nesterov momentum) or adamw", choices=lambda: OPTIMIZERS)
     lr: float = option(0.1, doc="peak learning rate", gt=0.0, le=10.0)
@@ -187,8 +187,8 @@ class PruneSpec:
     scope: str = option("layer", doc="layer: per tensor; global: one threshold", choices=lambda: PRUNE_SCOPES)
     sparsity: float = option(0.5, doc="target fraction of zero weights", ge=0.0, lt=1.0)
     schedule: str = option("finetune", doc="oneshot, finetune or gradual", choices=lambda: PRUNE_SCHEDULES)
-    finetune_epochs: float = option(0.25, doc="training epochs after (or while) pruning", ge=0.0, le=100.0)
-    lr: float = option(0.01, doc="fine-tuning peak learning rate (cosine decay)", gt=0.0, le=10.0)
+    finetune_epochs: float = option(1.0, doc="training epochs after (or while) pruning", ge=0.0, le=100.0)
+    lr: float = option(0.05, doc="fine-tuning peak learning rate (cosine decay)", gt=0.0, le=10.0)
     initial_sparsity: float = option(0.0, doc="gradual: sparsity at the window start", ge=0.0, lt=1.0)
     end_fraction: float = option(0.75, doc="gradual: window end, as a share of fine-tuning", gt=0.0, le=1.0)
     frequency: int = option(20, doc="gradual: optimizer steps between mask updates", ge=1)
@@ -329,7 +329,7 @@ class SaliencyParams:
         choices=_saliency_methods,
     )
     sample_size: int = option(
-        64, doc="test images in the fixed, seeded sample (0: the whole test split)", ge=0
+        256, doc="test images in the fixed, seeded sample (0: the whole test split)", ge=0
     )
     sample_seed: int = option(0, doc="seed of that sample", ge=0, le=MAX_SEED)
     steps: int = option(32, doc="integrated_gradients only: steps of the path integral", ge=2, le=1024)
@@ -347,7 +347,7 @@ class CorruptParams:
         (1, 3, 5), doc="severities to run, each in 1..5", ge=1, le=5, nonempty=True, unique=True
     )
     sample_size: int = option(
-        100, doc="test images in each corrupted view, a fixed seeded sample (0: the whole test split)", ge=0
+        1000, doc="test images in each corrupted view, a fixed seeded sample (0: the whole test split)", ge=0
     )
     seed: int = option(0, doc="seed of that sample and of the corruptions' randomness", ge=0, le=MAX_SEED)
 
@@ -357,7 +357,7 @@ class RepresentationsParams:
     """Representation similarity and activation maximization (SPEC section 11)."""
 
     sample_size: int = option(
-        500, doc="test images whose activations are compared (0: the whole test split)", ge=0
+        1000, doc="test images whose activations are compared (0: the whole test split)", ge=0
     )
     sample_seed: int = option(0, doc="seed of that sample", ge=0, le=MAX_SEED)
     svcca_keep: float = option(0.99, doc="share of variance SVCCA keeps on each side", gt=0, le=1)

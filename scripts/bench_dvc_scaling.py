@@ -46,14 +46,16 @@ def out_paths(stage: dict[str, Any]) -> list[str]:
     return paths
 
 
-def noop(paths: list[str]) -> str:
-    """A shell line writing each path: a file for a name with a file suffix, else a folder with a file."""
+def noop(paths: list[str], deps: set[str]) -> str:
+    """A shell line writing each path: a file for a name with a file suffix, else a folder with a file and
+    every file in ``deps`` (other stages' dependencies) that lies in it, such as data/code/<stage>.json."""
     parts = []
     for p in paths:
         if Path(p).suffix in FILE_SUFFIXES:
             parts.append(f"mkdir -p $(dirname '{p}') && echo '{p}' > '{p}'")
-        else:
-            parts.append(f"mkdir -p '{p}' && echo '{p}' > '{p}/x'")
+            continue
+        parts.append(f"mkdir -p '{p}' && echo '{p}' > '{p}/x'")
+        parts += [f"echo '{d}' > '{d}'" for d in sorted(deps) if d.startswith(f"{p}/") and "$" not in d]
     return " && ".join(parts) or "true"
 
 
@@ -73,10 +75,12 @@ def build(root: Path, configs: int, seeds: int) -> int:
         shutil.copy2(REPO / rel, root / rel)
     (root / "data").mkdir()
     (root / "params.yaml").write_text(yaml.safe_dump(scaled_params(configs, seeds), sort_keys=False))
-    for rel in DVC_FILES:
-        raw = yaml.safe_load((REPO / rel).read_text())
+    files = {rel: yaml.safe_load((REPO / rel).read_text()) for rel in DVC_FILES}
+    stages = [stage for raw in files.values() for stage in raw["stages"].values()]
+    deps = {dep for stage in stages for dep in stage.get("deps", [])}
+    for rel, raw in files.items():
         for stage in raw["stages"].values():
-            stage["cmd"] = noop(out_paths(stage))
+            stage["cmd"] = noop(out_paths(stage), deps)
         raw.pop("plots", None)  # the plot definitions do not change what repro does
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -108,9 +108,13 @@ def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "tiny study")
     out = sh(repo, "dvc", "repro")
-    assert ran(out) == {"prepare", "corrupt", "train@0", "train@1"} | FAN_IN | DENSE_REFERENCES | cells(
-        CONFIGS, (0, 1)
-    ), out
+    assert ran(out) == {
+        "code",
+        "prepare",
+        "corrupt",
+        "train@0",
+        "train@1",
+    } | FAN_IN | DENSE_REFERENCES | cells(CONFIGS, (0, 1)), out
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "run")
     return repo

@@ -11,6 +11,9 @@ from pipeline.compression.quantization import (
     QuantConv2d,
     QuantLinear,
     StaticActQuant,
+    affine_qparams,
+    fake_quant,
+    fake_quant_reference,
     fold_batchnorm,
     prepare_structure,
     quantize,
@@ -247,3 +250,21 @@ def test_quantized_layers_names_every_weight_with_its_bits() -> None:
     assert all(
         info.weight_bits == 16 and info.activation_bits == 32 for info in quantized_layers(fp).values()
     )
+
+
+@pytest.mark.parametrize("per_example", [False, True])
+def test_fused_fake_quant_equals_the_reference_bit_for_bit(per_example: bool) -> None:
+    torch.manual_seed(0)
+    x = torch.randn(64, 8, 6, 6) * 3
+    x[0, 0, 0, :4] = torch.tensor([0.5, 1.5, -0.5, 2.5]) * 0.25  # exact ties of a 0.25 scale: half to even
+    if per_example:
+        flat = x.flatten(1)
+        scale, zero_point = affine_qparams(flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1))
+        scale[0] = 0.25
+    else:
+        scale, zero_point = affine_qparams(x.min(), x.max())
+    out = fake_quant(x, scale, zero_point)
+    assert torch.equal(out, fake_quant_reference(x, scale, zero_point))
+    assert out.unique().numel() <= 256 * (x.shape[0] if per_example else 1)
+    with pytest.raises(ValueError, match="one per example"):
+        fake_quant(x, torch.ones(8, 1, 1), torch.zeros(8, 1, 1))

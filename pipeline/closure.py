@@ -3,8 +3,11 @@
 Every ``import`` and ``from ... import`` counts wherever it stands (module level or inside a function: a
 stage imports its heavy modules lazily, and they run all the same), except under ``if TYPE_CHECKING:``,
 which never runs.  Importing ``a.b.c`` runs ``a/__init__.py``, ``a/b/__init__.py`` and ``a/b/c.py``;
-``from a.b import c`` runs ``a/b/c.py`` too when ``c`` is a submodule.  Used by tests/test_dependencies.py;
-no shipped code depends on it.
+``from a.b import c`` runs ``a/b/c.py`` too when ``c`` is a submodule.
+
+The ``code`` stage (pipeline/stages/code.py) fingerprints each stage's closure, so that a stage depends on
+one small file that changes exactly when a file it runs changes, instead of listing every such file in its
+``deps`` (and in each of its ``dvc.lock`` entries).
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ def _import_nodes(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
         yield node
         return
     if isinstance(node, ast.If) and _is_type_checking(node.test):
-        for child in node.orelse:
-            yield from _import_nodes(child)
+        for branch in node.orelse:
+            yield from _import_nodes(branch)
         return
     for child in ast.iter_child_nodes(node):
         yield from _import_nodes(child)
