@@ -68,8 +68,9 @@ def scaled_params(configs: int, seeds: int) -> dict[str, Any]:
     return raw
 
 
-def build(root: Path, configs: int, seeds: int) -> int:
-    """The scaled project in ``root`` (a git and DVC repository); returns its number of stages."""
+def build(root: Path, configs: int, seeds: int, layout: str = "single") -> int:
+    """The scaled project in ``root`` (a git and DVC repository), its compress family in ``layout``
+    (pipeline/layout.py); returns its number of stages."""
     shutil.copytree(REPO / "pipeline", root / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
     for rel in (".gitignore", ".dvcignore"):
         shutil.copy2(REPO / rel, root / rel)
@@ -84,6 +85,8 @@ def build(root: Path, configs: int, seeds: int) -> int:
         raw.pop("plots", None)  # the plot definitions do not change what repro does
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(yaml.safe_dump(raw, sort_keys=False))
+    if layout == "per-seed":
+        run(root, sys.executable, "-m", "pipeline.tools.layout", "--per-seed")
     run(root, "git", "init", "-q")
     run(root, "dvc", "init", "-q")
     run(root, "git", "add", "-A")
@@ -104,20 +107,27 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--grid", nargs="+", default=["12x5", "12x10", "12x30"], help="CONFIGSxSEEDS, e.g. 12x30")
     p.add_argument("--dvc-args", default="", help="extra `dvc repro` arguments, e.g. --no-commit")
+    p.add_argument(
+        "--layout",
+        nargs="+",
+        default=["single", "per-seed"],
+        choices=["single", "per-seed"],
+        help="the compress family's DVC files (pipeline/layout.py): each grid runs in each layout",
+    )
     args = p.parse_args(argv)
     print(f"matmul: {matmul_flops_per_second() / 1e9:.1f} GFLOP/s (2048x2048 float32, as bench_predict.py)")
-    columns = ("grid", "cells", "stages", "repro s", "s/stage", "again s", "s/stage")
+    columns = ("layout", "grid", "cells", "stages", "repro s", "s/stage", "again s", "s/stage")
     print(" ".join(f"{c:>8}" for c in columns))
-    for grid in args.grid:
+    for layout, grid in ((layout, grid) for layout in args.layout for grid in args.grid):
         configs, seeds = (int(n) for n in grid.split("x"))
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            stages = build(root, configs, seeds)
+            stages = build(root, configs, seeds, layout)
             extra = args.dvc_args.split()
             first = _timed(lambda: run(root, "dvc", "repro", *extra))  # noqa: B023 (called at once)
             again = _timed(lambda: run(root, "dvc", "repro"))  # noqa: B023
         print(
-            f"{grid:>8} {configs * seeds:>8} {stages:>8} {first:>8.1f} {first / stages:>8.3f} "
+            f"{layout:>8} {grid:>8} {configs * seeds:>8} {stages:>8} {first:>8.1f} {first / stages:>8.3f} "
             f"{again:>8.1f} {again / stages:>8.3f}",
             flush=True,
         )

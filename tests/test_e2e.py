@@ -5,10 +5,12 @@ byte-identical checkpoints, experiments, metrics and plots (sharing through a re
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pipeline.io.checkpoints import load_checkpoint
 from pipeline.io.files import read_json
@@ -21,6 +23,7 @@ from .e2e_study import (
     FAN_IN,
     cells,
     edit_params,
+    env,
     lock_hashes,
     per_config,
     ran,
@@ -214,3 +217,34 @@ def test_experiment_with_other_seeds_trains_only_the_new_member(study: Path) -> 
         and "reports/metrics/magnitude_50.json:pie_fraction" in header
     )
     assert read_json(study / "reports/results.json")["dense"]["members"] == 3
+
+
+def test_the_per_seed_layout_reruns_nothing_and_takes_a_new_seed(study: Path) -> None:
+    """Switching the compress family to one DVC file per seed (pipeline/layout.py) moves the lock entries
+    along: `dvc repro` runs nothing. A seed added to params.yaml is refused until the files follow it, then
+    only its member and cells run (or come from the run-cache); a forced cell writes the same bytes into its
+    seed's lock."""
+    restore(study)  # the committed study (an earlier test may leave an experiment in the workspace)
+    before = lock_hashes(study)
+    sh(study, "python", "-m", "pipeline.tools.layout", "--per-seed")
+    assert "up to date" in sh(study, "dvc", "status")
+    assert ran(sh(study, "dvc", "repro")) == set()
+    cell = "families/compress/seed_1/dvc.yaml:compress@magnitude_50-1"
+    assert ran(sh(study, "dvc", "repro", "-f", "-s", cell)) == {"compress@magnitude_50-1"}
+    shards = [yaml.safe_load(p.read_text()) for p in study.glob("families/compress/seed_*/dvc.lock")]
+    outs = {o["path"]: o["md5"] for lock in shards for s in lock["stages"].values() for o in s["outs"]}
+    assert outs == {path: md5 for path, md5 in before.items() if path.startswith("data/compress/")}
+
+    edit_params(study, lambda raw: raw["population"].update(seeds=[0, 1, 2]))
+    result = subprocess.run(
+        ["dvc", "repro"], cwd=study, env=env(), capture_output=True, text=True, check=False
+    )
+    refused = result.stdout + result.stderr
+    assert result.returncode != 0, refused
+    assert "no stage file for seeds [2]; run python -m pipeline.tools.layout --per-seed" in refused
+    sh(study, "python", "-m", "pipeline.tools.layout", "--per-seed")
+    out = sh(study, "dvc", "repro")  # seed 2 runs, or comes from the run-cache of an earlier experiment
+    assert not {s for s in ran(out) if s.startswith(("train", "compress")) and not s.endswith("2")}
+    assert all((study / f"data/compress/{c}/seed_2.safetensors").is_file() for c in CONFIGS)
+    assert "up to date" in sh(study, "dvc", "status")
+    restore(study)
