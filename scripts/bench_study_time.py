@@ -100,7 +100,8 @@ def entry_module(process: Process) -> str | None:
 
 def startup_seconds(python: str, repo: Path, module: str, repeats: int = 3) -> float:
     """Wall time of a Python process that imports every pipeline module ``module`` runs (median)."""
-    sys.path.insert(0, str(repo))
+    if str(repo) not in sys.path:
+        sys.path.insert(0, str(repo))  # the measured repository's own import follower
     from pipeline.closure import closure, module_name
 
     files = closure(repo, repo.joinpath(*module.split(".")).with_suffix(".py"))
