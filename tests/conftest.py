@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -25,6 +27,9 @@ from pipeline.config import (
 )
 from pipeline.data.prepare import Prepared, prepare
 from pipeline.data.synthetic import generate
+
+if TYPE_CHECKING:
+    from .s3_server import S3
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,3 +80,12 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from .e2e_study import make_study
 
     return make_study(tmp_path_factory)
+
+
+@pytest.fixture
+def s3(tmp_path: Path) -> Iterator[S3]:
+    """A real S3-compatible server on 127.0.0.1 (tests/s3_server.py), stopped after the test."""
+    from .s3_server import serve_s3
+
+    with serve_s3(tmp_path) as server:
+        yield server

@@ -96,6 +96,40 @@ def push(repo: Repo, remote: str | None, *, check_only: bool = False, jobs: int 
     return Outcome(entries, len(objects), missing, absent, unlisted)
 
 
+def stage_entries(repo: Repo, address: str) -> list[tuple[str, str]]:
+    """The run-cache entries (key, value) of one stage as its ``dvc.lock`` entry stands: the results a
+    ``dvc repro`` of it just saved or restored."""
+    from dvc.stage.cache import _can_hash, _get_stage_hash
+
+    (stage,) = repo.stage.collect(address)
+    if not _can_hash(stage):
+        return []
+    key = _get_stage_hash(stage)
+    folder = Path(repo.stage_cache._get_cache_dir(key))
+    return [(key, p.name) for p in sorted(folder.iterdir())] if folder.is_dir() else []
+
+
+def push_stages(repo: Repo, addresses: list[str], remote: str | None, jobs: int | None = None) -> Outcome:
+    """Push the run-cache entries of the given stages and every output they name, nothing else (a
+    fan-out's worker: README "Beyond one machine"; the whole run-cache of a shared cache is not its
+    to push)."""
+    from dvc import fs
+
+    check_reachable(repo, remote)
+    entries = [e for address in addresses for e in stage_entries(repo, address)]
+    used = repo.stage_cache.get_used_objs(entries, remote=remote)
+    objects: set[Any] = set().union(*used.values()) if used else set()
+    if objects:
+        repo.cloud.push(objects, jobs=jobs, remote=remote)
+    odb = repo.cloud.get_remote_odb(remote, "push --run-cache", hash_name="md5-dos2unix")
+    local = repo.cache.legacy.fs
+    for key, value in entries:
+        dst = odb.fs.join(odb.path, "runs", key[:2], key, value)
+        fs.generic.copy(local, repo.stage_cache._get_cache_path(key, value), odb.fs, dst)
+    missing, absent = _missing(repo, objects, remote) if objects else (0, 0)
+    return Outcome(len(entries), len(objects), missing, absent)
+
+
 def describe(outcome: Outcome, remote: str) -> str:
     """One line for the user: what is on the remote, and what a teammate could not restore."""
     line = (
@@ -132,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="push nothing: say how many outputs named by run-cache entries are missing on the remote "
         "(exit 1 if any)",
     )
+    p.add_argument(
+        "--stage",
+        action="append",
+        metavar="ADDRESS",
+        help="push only this stage's run-cache entries and the outputs they name (repeatable; DVC's "
+        "address, e.g. families/compress/dvc.yaml:compress@dense-0); what a fan-out's worker runs",
+    )
     return p
 
 
@@ -147,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             if not remote:
                 print('error: no DVC remote: add one (README "Working as a team")', file=sys.stderr)
                 return 1
-            outcome = push(repo, remote, check_only=args.check, jobs=args.jobs)
+            if args.stage:
+                outcome = push_stages(repo, args.stage, remote, jobs=args.jobs)
+            else:
+                outcome = push(repo, remote, check_only=args.check, jobs=args.jobs)
     except Exception as e:  # DVC's, and the remote filesystems' own (OSError, botocore's): one line
         where = f"remote '{remote}': " if remote else ""
         print(f"error: {where}{type(e).__name__}: {e}", file=sys.stderr)
