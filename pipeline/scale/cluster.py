@@ -71,7 +71,9 @@ def _slurm(opts: ClusterOptions) -> Any:
         log_directory=opts.local_directory or tempfile.gettempdir(),
         scheduler_options={"dashboard_address": ":0"} | ({"host": opts.host} if opts.host else {}),
     )
-    cluster.scale(jobs=opts.workers)
+    # adapt, not scale: a worker that leaves at --lifetime (or dies with its job) is replaced by a new job
+    # while tasks remain, as dask-jobqueue advises for wall-time limits.
+    cluster.adapt(minimum_jobs=opts.workers, maximum_jobs=opts.workers)
     return cluster
 
 

@@ -24,7 +24,15 @@ import yaml
 from pipeline.scale.cluster import ClusterOptions, client
 from pipeline.scale.graph import Remote, cache_dir, changed_stages, clean_commit, default_remote, read_nodes
 from pipeline.scale.plan import INTEGRATE, Plan, describe, make_plan, selected
-from pipeline.scale.worker import EVENT_TOPIC, TaskResult, TaskSpec, environment, ran_stages, run_task
+from pipeline.scale.worker import (
+    EVENT_TOPIC,
+    TaskResult,
+    TaskSpec,
+    environment,
+    own_environ,
+    ran_stages,
+    run_task,
+)
 
 HISTORY = Path(".dvc/tmp/scale/last.json")  # per-task timings of the last fan-out, for the next plan
 PAYS = 2.0  # fan-out pays when a stage's command takes at least this many times a task's fixed cost
@@ -132,12 +140,14 @@ def collect(futures: dict[str, Any]) -> tuple[dict[str, TaskResult], dict[str, s
     return results, failed
 
 
-def integrate(root: Path, addresses: list[str]) -> tuple[set[str], int, str]:
+def integrate(
+    root: Path, addresses: list[str], environ: tuple[tuple[str, str | None], ...]
+) -> tuple[set[str], int, str]:
     """``dvc repro --pull`` in the user's checkout, its output passed through; (stages it ran, exit
     status, output)."""
     argv = [sys.executable, "-m", "dvc", "repro", "--pull", *addresses]
     say(f"integration: {' '.join(argv[2:])}")
-    env = environment(root / HISTORY.parent / "times", Path("/bin/sh"))
+    env = environment(root / HISTORY.parent / "times", Path("/bin/sh"), environ)
     proc = subprocess.Popen(
         argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -221,6 +231,7 @@ class Setup:
     remote: Remote
     cache: str | None
     gpu: bool
+    environ: tuple[tuple[str, str | None], ...]  # taken before any Dask nanny changes this process's
 
 
 def runtime_device(root: Path) -> str:
@@ -252,7 +263,8 @@ def set_up(opts: Options) -> Setup:
         cache = resolve_cache(opts.cache, repo, opts.repo_url)
     addresses = {n.name: n.address for n in nodes.values()}
     gpu = runtime_device(opts.root) == "cuda"
-    return Setup(plan, addresses, [addresses[t] for t in targets], commit, remote, cache, gpu)
+    targets_ = [addresses[t] for t in targets]
+    return Setup(plan, addresses, targets_, commit, remote, cache, gpu, own_environ())
 
 
 def task_spec(opts: Options, setup: Setup) -> Callable[[str], TaskSpec]:
@@ -266,6 +278,7 @@ def task_spec(opts: Options, setup: Setup) -> Callable[[str], TaskSpec]:
             setup.cache,
             opts.workdir,
             opts.keep,
+            environ=setup.environ,
         )
 
     return spec
@@ -280,7 +293,7 @@ def check_integration(
     opts: Options, setup: Setup, results: dict[str, TaskResult]
 ) -> tuple[tuple[str, ...], str]:
     """Integrate; (the stages it ran, an error message or '')."""
-    ran, rc, _ = integrate(opts.root, setup.targets)
+    ran, rc, _ = integrate(opts.root, setup.targets, setup.environ)
     fanned = ran & set(setup.plan.names)
     if rc:
         return tuple(sorted(ran)), f"dvc repro --pull exited with {rc}"
@@ -289,7 +302,22 @@ def check_integration(
     bad = lock_mismatches(opts.root, results, setup.addresses)
     if bad:
         return tuple(sorted(ran)), f"dvc.lock differs from what the tasks made for {bad}"
+    if ran:
+        return tuple(sorted(ran)), push_integrated(
+            opts.root, [setup.addresses[n] for n in sorted(ran)], setup
+        )
     return tuple(sorted(ran)), ""
+
+
+def push_integrated(root: Path, addresses: list[str], setup: Setup) -> str:
+    """Push what integration ran (the fan-ins), as the tasks pushed theirs: the remote then holds the
+    whole study, for teammates and for the next fan-out. An error message, or ''."""
+    argv = [sys.executable, "-m", "pipeline.tools.push", "-r", setup.remote.name]
+    argv += [arg for address in addresses for arg in ("--stage", address)]
+    env = environment(root / HISTORY.parent / "times", Path("/bin/sh"), setup.environ)
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
+    say(f"pushed what integration ran: {done.stdout.strip() or done.stderr.strip()}")
+    return "" if done.returncode == 0 else f"push of what integration ran failed: {done.stderr.strip()}"
 
 
 def fan_out(opts: Options) -> Outcome:

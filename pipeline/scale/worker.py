@@ -25,6 +25,11 @@ import yaml
 from pipeline.scale.graph import Remote
 
 EVENT_TOPIC = "pipeline-scale"
+# What a Dask nanny sets in its worker's environment (distributed.nanny.pre-spawn-environ), which the stage
+# commands must not inherit: OMP_NUM_THREADS=1 would change torch's default thread count (and with it the
+# checkpoints' bytes), and MALLOC_TRIM_THRESHOLD_=65536 makes a training step 40% slower (measured).
+# A task restores the integrating process's own values.
+NANNY_ENVIRON = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 TIMED_SHELL = """#!/bin/sh
 # DVC runs each stage command as "$SHELL -c CMD" (dvc/stage/run.py); this records the command's wall time.
 start=$(date +%s%N)
@@ -54,6 +59,7 @@ class TaskSpec:
     keep: bool = False
     force: bool = False  # run the command even if the run-cache has it (the spot check)
     push: bool = True
+    environ: tuple[tuple[str, str | None], ...] = ()  # NANNY_ENVIRON as the integrating process has them
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,20 @@ def config_local(remote: Remote, cache: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def environment(times: Path, shell: Path) -> dict[str, str]:
+def own_environ() -> tuple[tuple[str, str | None], ...]:
+    """This process's values of what a Dask nanny overrides (None: unset), for :class:`TaskSpec`."""
+    return tuple((key, os.environ.get(key)) for key in NANNY_ENVIRON)
+
+
+def environment(times: Path, shell: Path, environ: tuple[tuple[str, str | None], ...] = ()) -> dict[str, str]:
+    """The stage commands' environment: this process's, with ``environ`` restored (None: removed), the
+    interpreter's folder first on PATH, the timing wrapper as DVC's shell."""
     env = dict(os.environ)
+    for key, value in environ:
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env |= {
         "DVC_NO_ANALYTICS": "1",
@@ -167,7 +185,7 @@ class Workspace:
         self.repo = self.root / "repo"
         self.times = self.root / "times"
         self.shell = self.root / "timed-sh"
-        self.env = environment(self.times, self.shell)
+        self.env = environment(self.times, self.shell, spec.environ)
 
     def __enter__(self) -> Workspace:
         self.shell.write_text(TIMED_SHELL)

@@ -76,6 +76,7 @@ def test_two_workers_make_what_the_serial_run_made(study: Path, s3: S3, tmp_path
     fan = clone_before_run(study, tmp_path / "fan", s3)
     done = scale(fan, "--scheduler", "local", "-j", "2", "--spot-check", "1")
     out = done.stdout + done.stderr
+    print("\n".join(line for line in out.splitlines() if line.startswith("[scale]")))  # pytest -rP shows it
     assert done.returncode == 0, out
     assert "[scale] 23 tasks: 23 ran" in out
     assert not ran(out) - {"robustness", "stats", "pie", "report"}, out  # integration ran fan-ins only
@@ -129,14 +130,22 @@ def test_a_one_time_failure_is_retried(study: Path, s3: S3, tmp_path: Path) -> N
     assert "[scale] 3 tasks: 3 ran" in out  # code, validate, prepare
 
 
-def test_a_user_error_is_not_retried(study: Path, s3: S3, tmp_path: Path) -> None:
+def test_a_user_error_is_not_retried_and_a_rerun_restores_what_finished(
+    study: Path, s3: S3, tmp_path: Path
+) -> None:
     fan = clone_before_run(study, tmp_path / "fan", s3)
     fault = faulty(tmp_path, "prepare", "2", 99)
-    done = scale(fan, "prepare", "-j", "2", "--retries", "3", "--spot-check", "0", extra_env=fault)
+    done = scale(fan, "corrupt", "-j", "2", "--retries", "3", "--spot-check", "0", extra_env=fault)
     out = done.stdout + done.stderr
     assert done.returncode == 2, out
     assert attempts(fault) == 1
-    assert "error: prepare: config-error" in out
+    assert "error: prepare: config-error" in out and "error: corrupt: skipped" in out
+    assert "[scale] 4 tasks: 1 config-error, 2 ran, 1 skipped" in out
+
+    again = scale(fan, "corrupt", "-j", "2", "--spot-check", "0")  # the params fixed: no fault this time
+    out = again.stdout + again.stderr
+    assert again.returncode == 0, out
+    assert "[scale] 4 tasks: 2 ran, 2 restored" in out  # code and validate came back from the run-cache
 
 
 def test_a_killed_worker_loses_its_task_to_another(study: Path, s3: S3, tmp_path: Path) -> None:

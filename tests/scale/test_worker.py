@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pipeline.scale.graph import Remote
@@ -11,6 +13,7 @@ from pipeline.scale.worker import (
     TaskResult,
     TaskSpec,
     config_local,
+    environment,
     exit_status,
     lock_outs,
     ran_stages,
@@ -66,3 +69,14 @@ def test_a_task_after_a_failed_upstream_is_skipped_without_a_workspace() -> None
     result = run_task(spec, TaskResult("compress@dense-0", "config-error"))
     assert result.status == "skipped" and not result.ok
     assert "compress@dense-0" in result.message
+
+
+def test_the_stage_commands_get_the_integrating_process_environment_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what a Dask nanny sets
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    restored = (("OMP_NUM_THREADS", None), ("MALLOC_TRIM_THRESHOLD_", "9"))
+    env = environment(tmp_path / "t", tmp_path / "sh", restored)
+    assert "OMP_NUM_THREADS" not in env and env["MALLOC_TRIM_THRESHOLD_"] == "9"
+    assert env["SHELL"] == str(tmp_path / "sh") and env["PATH"].startswith(str(Path(sys.executable).parent))

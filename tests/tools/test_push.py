@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dvc.repo import Repo
 
-from pipeline.tools.push import Outcome, describe, main, push, run_cache_entries
+from pipeline.tools.push import Outcome, describe, main, push, push_stages, run_cache_entries
 
 BIN = Path(sys.executable).parent
 STAGE = """stages:
@@ -136,3 +136,22 @@ def test_main_says_in_one_line_what_is_wrong(
     run(tmp_path, "dvc", "remote", "add", "-d", "team", "/nonexistent/remote")
     assert main(["--check"]) == 0  # a folder remote nobody pushed to yet: nothing to check, not an error
     assert capsys.readouterr().out.strip() == "0 run-cache entries name 0 objects; 0 are on remote 'team'"
+
+
+def test_push_stages_pushes_one_stage_s_entry_and_outputs_and_nothing_else(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a fan-out's worker pushes: the run-cache entry of the stage as its lock stands (n=1) and the
+    output it names, not the other run's (n=2), which stays off the remote."""
+    monkeypatch.chdir(project)
+    with Repo(str(project)) as repo:
+        outcome = push_stages(repo, ["make"], "team")
+        assert outcome == Outcome(entries=1, objects=1, missing=0, absent=0)
+        assert push(repo, "team", check_only=True).missing == 1  # n=2's output: not this stage's to push
+    remote = project.parent / "remote"
+    runs = [p for p in (remote / "runs").rglob("*") if p.is_file()]
+    assert len(runs) == 1  # one entry, under the stage's key
+    local = {p.name for p in (project / ".dvc/cache/runs").rglob("*") if p.is_file()}
+    assert runs[0].name in local
+    pushed = {p.read_text() for p in remote.rglob("*") if p.is_file() and p.stat().st_size == 1000}
+    assert pushed == {"1" * 999 + "\n"}
