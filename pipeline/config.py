@@ -285,6 +285,12 @@ class StatsParams:
     alpha: float = option(0.05, doc="a class is impacted when its Welch t-test gives p <= alpha", gt=0, lt=1)
     fdr: float = option(0.05, doc="Benjamini-Hochberg false discovery rate for the second count", gt=0, lt=1)
     confidence: float = option(0.95, doc="level of every reported interval", gt=0, lt=1)
+    power: float = option(
+        0.8, doc="power at which each class's detectable recall change is computed", gt=0, lt=1
+    )
+    detect_change: float = option(
+        0.01, doc="recall change (fraction: 0.01 is 1 point) to report the members needed for", gt=0, le=1
+    )
     ece_bins: int = option(
         15, doc="equal-width confidence bins of the expected calibration error", ge=1, le=1000
     )
@@ -301,7 +307,13 @@ class StatsParams:
 class PieParams:
     """Pruning identified exemplars and their browsable export (SPEC section 8)."""
 
-    gallery_max: int = option(0, doc="PIEs drawn per config, most disputed first (0: all)", ge=0)
+    gallery_max: int = option(0, doc="PIEs drawn per config, in gallery_order (0: all)", ge=0)
+    gallery_order: str = option(
+        "disputed",
+        doc="order of the gallery: disputed (graded score), mislabelled (cleanlab's label quality, lowest "
+        "first), atypical (farthest from their class), uncertain (least dense vote agreement)",
+        choices=lambda: ("disputed", "mislabelled", "atypical", "uncertain"),
+    )
     gallery_columns: int = option(8, doc="images per row of a gallery page", ge=1, le=64)
     gallery_rows: int = option(8, doc="rows per gallery page", ge=1, le=64)
     gallery_cell: int = option(96, doc="pixel side of each image in the gallery", ge=16, le=512)

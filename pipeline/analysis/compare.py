@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.analysis import pie, stats, subgroups
+from pipeline.analysis import pie, power, stats, subgroups
 from pipeline.analysis.floor import seed_pairs
 from pipeline.analysis.population import Population, check_comparable
 from pipeline.config import StatsParams
@@ -58,38 +58,81 @@ class ConfigStats:
     confusion_rows: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Certainty:
+    """How sure a config's per-class findings are (:mod:`pipeline.analysis.power`): per class the change
+    the test could detect and the share of leave-one-member-out resamples still finding it impacted;
+    the members needed to detect ``detect_change`` for the median and the worst class."""
+
+    detectable: np.ndarray  # (K,)
+    impacted_frequency: np.ndarray  # (K,), NaN with fewer than 3 members
+    needed_median: int | None
+    needed_worst: int | None
+
+    def summary(self, impact: stats.ClassImpact) -> dict[str, Any]:
+        finite = self.detectable[np.isfinite(self.detectable)]
+        stable = impact.impacted & (self.impacted_frequency >= 1.0)
+        return {
+            "detectable_change_median": float(np.median(finite)) if finite.size else None,
+            "detectable_change_worst": float(finite.max()) if finite.size else None,
+            "members_needed_median": self.needed_median,
+            "members_needed_worst": self.needed_worst,
+            "impacted_stable_classes": int(stable.sum()),
+            "impacted_fragile_classes": int((impact.impacted & ~stable).sum()),
+        }
+
+
+def certainty(ref: Reference, comp: Population, recall: np.ndarray, cfg: StatsParams) -> Certainty:
+    """The detectable change per class at these population sizes, the members needed for
+    ``cfg.detect_change`` (median and worst class by their pooled spread), and the leave-one-out
+    frequency of each class's impacted flag (members paired by seed)."""
+    dense_top1, comp_top1 = ref.top1, comp.top1()
+    detectable = power.detectable_changes(ref.recall, recall, cfg.alpha, cfg.power)
+
+    def impacted(idx: np.ndarray) -> np.ndarray:
+        sub = stats.class_impact(ref.recall[idx], recall[idx], dense_top1[idx], comp_top1[idx], cfg.alpha)
+        return np.asarray(sub.impacted)
+
+    paired = tuple(comp.seeds) == tuple(ref.population.seeds)
+    freq = power.frequency(impacted, comp.members) if paired else np.full(recall.shape[1], np.nan)
+    sd_d, sd_c = ref.recall.std(axis=0, ddof=1), recall.std(axis=0, ddof=1)
+    pooled = np.sqrt((sd_d**2 + sd_c**2) / 2)
+    needed: list[int | None] = [None, None]
+    if comp.members >= 2 and np.isfinite(pooled).any() and np.nanmax(pooled) > 0:
+        order = np.argsort(np.where(np.isfinite(pooled), pooled, -1.0))
+        valid = order[np.isfinite(pooled[order])]
+        for i, c in enumerate((valid[len(valid) // 2], valid[-1])):
+            needed[i] = power.members_needed(
+                float(sd_d[c]), float(sd_c[c]), cfg.detect_change, cfg.alpha, cfg.power
+            )
+    return Certainty(detectable, freq, needed[0], needed[1])
+
+
 def config_stats(
-    name: str,
-    ref: Reference,
-    comp: Population,
-    class_names: Sequence[str],
-    *,
-    alpha: float,
-    fdr: float,
-    confidence: float,
-    ece_bins: int,
-    confusion_top: int,
+    name: str, ref: Reference, comp: Population, class_names: Sequence[str], cfg: StatsParams
 ) -> ConfigStats:
-    """Accuracy with intervals, the per-class test, churn, confidence and confusion of ``comp``."""
+    """Accuracy with intervals, the per-class test and how sure it is, churn, confidence and confusion
+    of ``comp``."""
     k = len(class_names)
     dense = ref.population
     recall = stats.per_class_recall(comp.pred, comp.labels, k)
     impact = stats.class_impact(
-        ref.recall, recall, ref.top1, comp.top1(), alpha=alpha, fdr=fdr, confidence=confidence
+        ref.recall, recall, ref.top1, comp.top1(), alpha=cfg.alpha, fdr=cfg.fdr, confidence=cfg.confidence
     )
+    sure = certainty(ref, comp, recall, cfg)
     member_churn = stats.churn(comp.pred, dense.pred)
-    conf = stats.population_confidence(comp.p_pred, comp.correct, comp.labels, k, ece_bins)
+    conf = stats.population_confidence(comp.p_pred, comp.correct, comp.labels, k, cfg.ece_bins)
     matrix = stats.confusion(comp.pred, comp.labels, k)
-    summary = config_summary(ref, comp, impact, member_churn, conf, confidence)
+    summary = config_summary(ref, comp, impact, member_churn, conf, cfg.confidence) | sure.summary(impact)
     churn_rows = [
         {"config": name, "dense_seed": seed, "other_seed": seed, "churn": float(value)}
         for seed, value in zip(comp.seeds, member_churn, strict=True)
     ]
-    changes = stats.largest_changes(ref.confusion, matrix, confusion_top)
+    changes = stats.largest_changes(ref.confusion, matrix, cfg.confusion_top)
     return ConfigStats(
         name=name,
         summary={key: clean(v) for key, v in summary.items()},
-        class_rows=class_rows(name, ref, comp, impact, conf, class_names),
+        class_rows=class_rows(name, ref, comp, impact, conf, sure, class_names),
         churn_rows=churn_rows,
         confusion=matrix,
         confusion_rows=confusion_rows(name, changes, class_names),
@@ -140,9 +183,11 @@ def class_rows(
     comp: Population,
     impact: stats.ClassImpact,
     conf: stats.Confidence,
+    sure: Certainty,
     class_names: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """per_class/<config>.csv: per class, recalls and their Welch test, confidence and ECE of both."""
+    """per_class/<config>.csv: per class, recalls and their Welch test with the change it could detect
+    and the leave-one-out frequency of its verdict, confidence and ECE of both."""
     counts = stats.class_counts(comp.labels, len(class_names))
     rows = [
         {
@@ -161,6 +206,8 @@ def class_rows(
             "q": impact.q[c],
             "impacted": bool(impact.impacted[c]),
             "impacted_fdr": bool(impact.impacted_fdr[c]),
+            "detectable_change": sure.detectable[c],
+            "impacted_frequency": sure.impacted_frequency[c],
             "dense_confidence": ref.confidence.class_confidence[c],
             "compressed_confidence": conf.class_confidence[c],
             "dense_ece": ref.confidence.class_ece[c],
@@ -249,6 +296,7 @@ def study_stats(
     if ref.population.members < 2:
         log.warning("a population of 1 member: the per-class t-test needs at least 2; no class is tested")
     summary: dict[str, Any] = {"alpha": cfg.alpha, "fdr": cfg.fdr, "confidence": cfg.confidence}
+    summary |= {"power": cfg.power, "detect_change": cfg.detect_change}
     summary |= {"members": ref.population.members, "noise_floor": noise_floor_summary(ref.noise_floor)}
     summary["configs"] = {}
     per_class, confusion, churn_rows = {}, {}, noise_floor_rows(ref.population, ref.noise_floor)
@@ -256,17 +304,7 @@ def study_stats(
     group: list[dict[str, Any]] = []
     for comp in populations:
         check_comparable(ref.population, comp, test.num_classes)
-        result = config_stats(
-            comp.name,
-            ref,
-            comp,
-            test.class_names,
-            alpha=cfg.alpha,
-            fdr=cfg.fdr,
-            confidence=cfg.confidence,
-            ece_bins=cfg.ece_bins,
-            confusion_top=cfg.confusion_top,
-        )
+        result = config_stats(comp.name, ref, comp, test.class_names, cfg)
         summary["configs"][comp.name] = result.summary
         per_class[comp.name] = result.class_rows
         confusion[comp.name] = (result.confusion, result.confusion - ref.confusion)

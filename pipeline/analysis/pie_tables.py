@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pipeline.analysis import pie
+from pipeline.analysis import pie, power
 from pipeline.analysis.gallery import RIGHT, TEXT, WRONG, Caption
+from pipeline.analysis.pie_traits import Traits, contrast
 from pipeline.analysis.population import Population, check_comparable
 from pipeline.config import PieParams
 from pipeline.numbers import clean, fmt
@@ -53,8 +54,44 @@ class ConfigPies:
     ids: np.ndarray
 
 
-def config_pies(dense: Votes, comp: Population, class_names: Sequence[str]) -> ConfigPies:
-    """The PIEs of ``comp`` against the dense population, everything the stage writes of them."""
+@dataclass(frozen=True)
+class Stability:
+    """Leave-one-member-out (one seed dropped from both populations): each example's frequency as a PIE
+    (N,), and the Jaccard index of each resample's PIE set with the full one (mean, min)."""
+
+    frequency: np.ndarray
+    jaccard_mean: float | None
+    jaccard_min: float | None
+
+    def summary(self, mask: np.ndarray) -> dict[str, Any]:
+        return {
+            "pie_jaccard_loo_mean": self.jaccard_mean,
+            "pie_jaccard_loo_min": self.jaccard_min,
+            "pies_stable": int((mask & (self.frequency >= 1.0)).sum())
+            if np.isfinite(self.frequency).all()
+            else None,
+        }
+
+
+def stability(dense: Population, comp: Population, k: int, mask: np.ndarray) -> Stability:
+    """:class:`Stability` of the PIE set (NaN and None with fewer than 3 members or unpaired seeds)."""
+    resamples = power.leave_one_out(comp.members) if tuple(comp.seeds) == tuple(dense.seeds) else []
+    if not resamples:
+        return Stability(np.full(mask.shape, np.nan), None, None)
+
+    def found(idx: np.ndarray) -> np.ndarray:
+        return pie.pies(pie.modal_of(dense.pred[idx], k), pie.modal_of(comp.pred[idx], k))
+
+    sets = [found(idx) for idx in resamples]
+    jac = [power.jaccard(mask, other) for other in sets]
+    return Stability(np.mean(sets, axis=0), float(np.mean(jac)), float(np.min(jac)))
+
+
+def config_pies(
+    dense: Votes, comp: Population, class_names: Sequence[str], traits: Traits | None = None
+) -> ConfigPies:
+    """The PIEs of ``comp`` against the dense population, everything the stage writes of them: with
+    ``traits``, how PIEs differ from the rest in them; always, how stable the PIE set is."""
     k = len(class_names)
     check_comparable(dense.population, comp, k)
     own = Votes.of(comp, k)
@@ -62,10 +99,13 @@ def config_pies(dense: Votes, comp: Population, class_names: Sequence[str]) -> C
     d = dense.population
     result = pie.summarize(mask, d.labels, d.correct, comp.correct, dense.modal, own.modal)
     score = pie.graded_score(dense.votes, own.votes, d.members, comp.members)
-    summary = {key: clean(v) for key, v in result.as_dict().items()} | {"mean_score": float(score.mean())}
+    stable = stability(d, comp, k, mask)
+    summary = result.as_dict() | {"mean_score": float(score.mean())} | stable.summary(mask)
+    summary |= contrast(traits, mask) if traits is not None else {}
+    summary = {key: clean(v) for key, v in summary.items()}
     ids = np.flatnonzero(mask)
     ids = ids[np.lexsort((ids, -score[ids]))]  # most disputed first: graded score descending, then id
-    rows = [pie_row(int(n), dense, own, score, class_names) for n in ids]
+    rows = [pie_row(int(n), dense, own, score, class_names) | traits_row(int(n), traits, stable) for n in ids]
     out = ConfigPies(
         comp.name, mask, result, summary, class_rows(comp.name, mask, d.labels, class_names), rows, ids
     )
@@ -92,6 +132,23 @@ def pie_row(n: int, dense: Votes, comp: Votes, score: np.ndarray, names: Sequenc
         "compressed_votes": pie.vote_string(comp.votes[n]),
         "score": float(score[n]),
     }
+
+
+def traits_row(n: int, traits: Traits | None, stable: Stability) -> dict[str, Any]:
+    """Example ``n``'s traits under the dense population (empty without them) and its leave-one-out
+    frequency as a PIE."""
+    row = traits.row(n) if traits is not None else dict.fromkeys(TRAIT_COLUMNS)
+    return {key: clean(v) for key, v in row.items()} | {"loo_frequency": clean(stable.frequency[n])}
+
+
+TRAIT_COLUMNS = ("label_issue", "label_quality", *Traits.SCORES)
+# The gallery's orders (pie.gallery_order): key of a row, ascending, ties by example id.
+ORDERS = {
+    "disputed": lambda r: -r["score"],
+    "mislabelled": lambda r: r["label_quality"] if r["label_quality"] is not None else np.inf,
+    "atypical": lambda r: -r["atypicality"] if r["atypicality"] is not None else np.inf,
+    "uncertain": lambda r: r["agreement"] if r["agreement"] is not None else np.inf,
+}
 
 
 def class_rows(
@@ -167,15 +224,17 @@ def gallery(result: ConfigPies, images: np.ndarray, members: int, cfg: PieParams
     none without PIEs."""
     from pipeline.analysis.gallery import render_pages
 
-    shown = result.rows if cfg.gallery_max == 0 else result.rows[: cfg.gallery_max]
+    order = sorted(result.rows, key=lambda r: (ORDERS[cfg.gallery_order](r), r["example_id"]))
+    shown = order if cfg.gallery_max == 0 else order[: cfg.gallery_max]
     if not shown:
         return []
     title = (
-        f"{result.name}: {result.result.pies} PIEs, the {len(shown)} most disputed. D: dense modal label, "
-        f"C: compressed modal label (votes of {shown[0]['members']}); green right, red wrong"
+        f"{result.name}: {result.result.pies} PIEs, the {len(shown)} most {cfg.gallery_order} first. "
+        f"D: dense modal label, C: compressed modal label (votes of {shown[0]['members']}); "
+        "green right, red wrong"
     )
     return render_pages(
-        np.asarray(images[result.ids[: len(shown)]]),
+        np.asarray(images[[r["example_id"] for r in shown]]),
         [caption(r, members) for r in shown],
         per_page=cfg.gallery_columns * cfg.gallery_rows,
         columns=cfg.gallery_columns,

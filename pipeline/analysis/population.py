@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from pipeline.config import DENSE
 from pipeline.errors import PredictionsMismatch
-from pipeline.io.predictions import PredictFolder, read_predictions
+from pipeline.io.predictions import PredictFolder, read_logits, read_predictions
 from pipeline.robustness import CLEAN_VIEW
 
 
@@ -142,3 +142,10 @@ def load_reference(
             "dense: test labels differ from the prepared test split's; rerun `dvc repro predict`"
         )
     return dense
+
+
+def reference_logits(folder: PredictFolder, seeds: Sequence[int]) -> Iterator[np.ndarray]:
+    """The dense members' (N, K) clean logits, one member at a time, checked against their tables."""
+    out = folder.config(DENSE)
+    for seed in seeds:
+        yield read_logits(out.table(seed, CLEAN_VIEW))

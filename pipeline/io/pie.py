@@ -30,6 +30,7 @@ PIE_COLUMNS = [
     *("example_id", "label", "label_name", "dense_modal", "dense_modal_name", "dense_modal_votes"),
     *("compressed_modal", "compressed_modal_name", "compressed_modal_votes", "members"),
     *("dense_votes", "compressed_votes", "score"),
+    *("label_issue", "label_quality", "agreement", "margin", "entropy", "atypicality", "loo_frequency"),
 ]
 CLASS_COLUMNS = ["config", "class", "class_name", "examples", "pies", "pie_rate", "pie_share"]
 OVERLAP_COLUMNS = ["config_a", "config_b", "pies_a", "pies_b", "intersection", "jaccard"]

@@ -31,7 +31,15 @@ SUBGROUPS = "subgroups.csv"
 CLASS_COLUMNS = [
     *("config", "class", "class_name", "examples", "dense_recall", "compressed_recall"),
     *("change", "change_low", "change_high", "normalized_change", "t", "p", "q", "impacted"),
-    *("impacted_fdr", "dense_confidence", "compressed_confidence", "dense_ece", "compressed_ece"),
+    *(
+        "impacted_fdr",
+        "detectable_change",
+        "impacted_frequency",
+        "dense_confidence",
+        "compressed_confidence",
+        "dense_ece",
+        "compressed_ece",
+    ),
 ]
 CHURN_COLUMNS = ["config", "dense_seed", "other_seed", "churn"]
 CONFUSION_COLUMNS = [

@@ -337,3 +337,27 @@ def cka_figure(
     ax.grid(True, lw=0.3, alpha=0.5)
     fig.legend(loc="outside right upper", fontsize=8)
     return fig
+
+
+def pie_traits_figure(
+    configs: Sequence[str],
+    pies: Mapping[str, Sequence[float | None]],
+    rest: Mapping[str, Sequence[float | None]],
+) -> Figure:
+    """What PIEs are, at a glance: for each trait (a panel) and compressed config (a row), its mean over
+    the config's PIEs (dark) against over the rest of the test set (light). ``pies`` and ``rest``: trait
+    label -> one value per config (None: no PIEs)."""
+    traits = list(pies)
+    fig = Figure(figsize=(2.6 * len(traits) + 1.2, 0.9 + 0.32 * len(configs)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(traits), sharey=True))
+    y = np.arange(len(configs))
+    for ax, trait in zip(axes, traits, strict=True):
+        ax.barh(y - 0.2, _array(pies[trait]), height=0.38, color="#b2182b", label="PIEs")
+        ax.barh(y + 0.2, _array(rest[trait]), height=0.38, color="#bbbbbb", label="the rest")
+        ax.set_title(trait, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, list(configs))
+    axes[0].invert_yaxis()
+    axes[-1].legend(fontsize=7, loc="lower right")
+    return fig

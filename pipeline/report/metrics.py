@@ -42,6 +42,28 @@ STATS_KEYS = (
     "churn_noise_floor",
     "ece",
     "ece_change",
+    # how sure the per-class findings are (pipeline/analysis/power.py)
+    "detectable_change_median",
+    "detectable_change_worst",
+    "members_needed_median",
+    "members_needed_worst",
+    "impacted_stable_classes",
+    "impacted_fragile_classes",
+)
+# Copied from the pie summary of each config (None for dense): what PIEs are, how stable the set is.
+PIE_KEYS = (
+    "label_issue_rate_pies",
+    "label_issue_rate_rest",
+    "label_issue_enrichment",
+    "enrichment_low",
+    "enrichment_high",
+    "agreement_pies",
+    "agreement_rest",
+    "atypicality_pies",
+    "atypicality_rest",
+    "pie_jaccard_loo_mean",
+    "pie_jaccard_loo_min",
+    "pies_stable",
 )
 
 # The keys beyond_accuracy adds; None for a config without those summaries (dense may have none).
@@ -58,9 +80,17 @@ BEYOND_KEYS = (
 )
 
 # The keys of a config's headline file, DVC's metrics. Chosen to answer "what did it forget, at what
-# size" and to fit: ``COLUMNS=160 dvc metrics show`` prints a row per config without truncation (each
-# column is as wide as its name; the path column takes 46 for magnitude_70+int8_static). The rest, and
-# every interval and noise floor, is in results.json.
+# size, how sure is it, and what are its PIEs" and to fit: ``COLUMNS=170 dvc metrics show`` prints a row
+# per config without truncation (each column is as wide as its name; the path column takes 46 for
+# magnitude_70+int8_static). ``enrichment``: the label-issue rate of the PIEs over that of the rest;
+# ``mde``: the median class's detectable recall change; ``pie_loo``: the mean Jaccard index of the PIE
+# set with itself under leaving one member out. The rest, and every interval and noise floor, is in
+# results.json.
+HEADLINE_NAMES = {
+    "enrichment": "label_issue_enrichment",
+    "mde": "detectable_change_median",
+    "pie_loo": "pie_jaccard_loo_mean",
+}
 HEADLINE = (
     "top1",
     "top1_drop",
@@ -70,6 +100,7 @@ HEADLINE = (
     "size_ratio",
     "mce",
     "cka_last",
+    *HEADLINE_NAMES,
 )
 
 # The numbers of a config's log line, with their labels.
@@ -109,8 +140,9 @@ def config_metrics(
     predict: Mapping[str, Any], stats: Mapping[str, Any], pie: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The flat metrics of one config; the dense reference has a PIE fraction of 0 by definition."""
-    out = {key: stats[key] for key in STATS_KEYS}
+    out = {key: stats.get(key) for key in STATS_KEYS}
     out["pie_fraction"] = pie["pie_fraction"] if pie is not None else 0.0
+    out |= {key: (pie.get(key) if pie is not None else None) for key in PIE_KEYS}
     return out | size_metrics(predict["members"])
 
 
@@ -159,8 +191,12 @@ def study_metrics(inputs: Inputs) -> dict[str, dict[str, Any]]:
 def headline(results: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The metrics files: config -> its :data:`HEADLINE` numbers (a missing one is left out: DVC shows
     an empty cell)."""
+
+    def value(numbers: Mapping[str, Any], key: str) -> Any:
+        return numbers.get(HEADLINE_NAMES.get(key, key))
+
     return {
-        name: {key: numbers[key] for key in HEADLINE if numbers.get(key) is not None}
+        name: {key: value(numbers, key) for key in HEADLINE if value(numbers, key) is not None}
         for name, numbers in results.items()
     }
 

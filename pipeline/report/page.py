@@ -125,6 +125,8 @@ def render(inputs: Inputs, images: Mapping[str, str]) -> str:
         ("confusion", "Confusion changes", confusion_section(inputs, images)),
         ("pie-gallery", "PIE gallery", gallery_section(inputs, images)),
         ("pie-overlap", "PIE overlap between configs", overlap_section(images)),
+        ("what-pies-are", "What PIEs are", traits_section(inputs, images)),
+        ("certainty", "How sure each finding is", certainty_section(inputs)),
         ("saliency", "Saliency", saliency_section(inputs, images)),
         ("robustness", "Robustness to corruptions", robustness_section(inputs, images)),
         ("cka", "Representations: CKA per layer", cka_section(inputs, images)),
@@ -354,6 +356,88 @@ def overlap_section(images: Mapping[str, str]) -> str:
         "examples that are PIEs of both over the number that are PIEs of either (1: the same examples are "
         "forgotten; n/a: neither config has PIEs). Do pruning and quantization forget the same examples?",
     )
+
+
+def traits_section(inputs: Inputs, images: Mapping[str, str]) -> str:
+    fig = figure(
+        images.get("pie_traits"),
+        "PIE traits against the rest of the test set",
+        "Per compressed config (rows), the mean of each trait over its PIEs (red) and over the rest of the "
+        "test set (grey), all measured on the dense population's out-of-sample predictions: the share of "
+        "examples that confident learning (cleanlab) flags as likely mislabelled; the dense members' vote "
+        "agreement; atypicality, the distance to the class centroid in the dense members' mean logits in "
+        "units of the class's median distance (1: typical).",
+    )
+    headers = [("config", False), ("PIEs", True), ("label issues<br>PIEs / rest (%)", True)]
+    headers += [("enrichment<br>[95% interval]", True), ("vote agreement<br>PIEs / rest", True)]
+    headers += [("margin<br>PIEs / rest", True), ("atypicality<br>PIEs / rest", True)]
+    rows = []
+    for name in inputs.study.compressed:
+        p = inputs.pie_of(name) or {}
+        interval = f"[{number(p.get('enrichment_low'), 1)}, {number(p.get('enrichment_high'), 1)}]"
+        rows.append(
+            "<tr>"
+            + cell(escape(name), numeric=False)
+            + cell(count(p.get("pies")))
+            + cell(f"{pct(p.get('label_issue_rate_pies'), 1)} / {pct(p.get('label_issue_rate_rest'), 1)}")
+            + cell(f"{number(p.get('label_issue_enrichment'), 1)}× {interval}")
+            + cell(f"{number(p.get('agreement_pies'))} / {number(p.get('agreement_rest'))}")
+            + cell(f"{number(p.get('margin_pies'))} / {number(p.get('margin_rest'))}")
+            + cell(f"{number(p.get('atypicality_pies'), 2)} / {number(p.get('atypicality_rest'), 2)}")
+            + "</tr>"
+        )
+    caption = (
+        "Enrichment: the label-issue rate among PIEs over that among the rest, with a bootstrap interval "
+        "(examples resampled within each group). Set the params key <code>pie.gallery_order</code> to "
+        "<code>mislabelled</code>, <code>atypical</code> or <code>uncertain</code> to order each gallery by "
+        "that score; every PIE's traits are in its config's <code>pies.csv</code>."
+    )
+    return fig + "\n" + table(headers, rows, caption)
+
+
+def certainty_section(inputs: Inputs) -> str:
+    stats = inputs.stats
+    change = level(stats.get("detect_change"), 100.0)
+    headers = [("config", False), ("impacted classes<br>stable / fragile", True)]
+    headers += [("detectable change (pp)<br>median / worst class", True)]
+    headers += [(f"members for {change} pp<br>median / worst class", True)]
+    headers += [
+        ("PIE set under leave-one-out<br>Jaccard mean / min", True),
+        ("PIEs in every<br>resample", True),
+    ]
+    rows = []
+    for name in inputs.study.compressed:
+        s, p = inputs.stats_of(name), inputs.pie_of(name) or {}
+        fragile = finite(s.get("impacted_fragile_classes")) or 0
+        rows.append(
+            "<tr>"
+            + cell(escape(name), numeric=False)
+            + cell(
+                f"{count(s.get('impacted_stable_classes'))} / {count(s.get('impacted_fragile_classes'))}",
+                beyond=fragile > 0,
+            )
+            + cell(
+                f"±{number(s.get('detectable_change_median'), 2, 100.0)} / "
+                f"±{number(s.get('detectable_change_worst'), 2, 100.0)}"
+            )
+            + cell(f"{count(s.get('members_needed_median'))} / {count(s.get('members_needed_worst'))}")
+            + cell(f"{number(p.get('pie_jaccard_loo_mean'))} / {number(p.get('pie_jaccard_loo_min'))}")
+            + cell(f"{count(p.get('pies_stable'))} of {count(p.get('pies'))}")
+            + "</tr>"
+        )
+    caption = (
+        "What the per-class test could have seen, and what survives resampling, with "
+        f"{count(stats.get('members'))} members per population. Detectable change: the recall change "
+        "Welch's test at p ≤ "
+        f"{level(stats.get('alpha'))} detects with power {level(stats.get('power'))}, from the observed "
+        "per-member spread (noncentral t): a class not impacted is not impacted beyond ± that change. "
+        f"Members for {change} pp: the population size at which that change becomes detectable (n/a: "
+        "beyond 10,000). Stable / fragile: impacted classes still impacted in every leave-one-member-out "
+        "resample (one seed dropped from both populations), and those that are not (shaded: a finding "
+        "that does not survive). The PIE set's Jaccard index with each resample's, and the PIEs found in "
+        "every resample (n/a with fewer than 3 members)."
+    )
+    return table(headers, rows, caption)
 
 
 def saliency_section(inputs: Inputs, images: Mapping[str, str]) -> str:

@@ -63,6 +63,9 @@ def write_figures(inputs: Inputs, folder: Path) -> dict[str, str]:
         configs, jaccard = jaccard_matrix(inputs)
         if configs:
             save("pie_overlap", figures.overlap_figure(jaccard, configs))
+        pies, rest = pie_traits(inputs)
+        if pies:
+            save("pie_traits", figures.pie_traits_figure(study.compressed, pies, rest))
     severities, curves = robustness_curves(inputs)
     if curves:
         save("robustness", figures.robustness_figure(severities, curves, colours))
@@ -139,6 +142,25 @@ def per_class_arrays(inputs: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray
             impacted[r, c] = row.get("impacted") is True
             fdr[r, c] = row.get("impacted_fdr") is True
     return change, impacted, fdr
+
+
+# The traits the "what are PIEs?" figure shows: label -> the pie summary's key stem.
+TRAITS = {
+    "label issues (share)": "label_issue_rate",
+    "dense vote agreement": "agreement",
+    "atypicality (1: typical)": "atypicality",
+}
+
+
+def pie_traits(inputs: Inputs) -> tuple[dict[str, list[float | None]], dict[str, list[float | None]]]:
+    """Trait label -> per compressed config, its mean over the PIEs and over the rest; empty when the pie
+    summaries carry no traits (a study from before them)."""
+    summaries = [inputs.pie_of(name) or {} for name in inputs.study.compressed]
+    if not any("agreement_rest" in s for s in summaries):
+        return {}, {}
+    pies = {label: [finite(s.get(f"{key}_pies")) for s in summaries] for label, key in TRAITS.items()}
+    rest = {label: [finite(s.get(f"{key}_rest")) for s in summaries] for label, key in TRAITS.items()}
+    return pies, rest
 
 
 def per_class_limit(change: np.ndarray, kinds: Sequence[str]) -> float | None:

@@ -7,8 +7,13 @@
   per_class.csv        per config and true class: test examples, PIEs, PIE rate, share of the config's PIEs
   overlap.csv          every pair of configs: PIE set sizes, intersection, Jaccard index
   <config>/pies.csv    every PIE: example id, true label, both modal labels, their vote counts, all
-                       votes of both populations and the graded score (L1 distance of the vote distributions)
-  <config>/gallery_NNN.png  the most disputed PIEs (up to pie.gallery_max) with those labels written on them
+                       votes of both populations, the graded score (L1 distance of the vote distributions),
+                       its traits under the dense population (label issue and quality, vote agreement,
+                       margin, entropy, atypicality) and its leave-one-member-out frequency as a PIE
+  <config>/gallery_NNN.png  the PIEs in pie.gallery_order (up to pie.gallery_max), labels written on them
+summary.json also holds, per config, how PIEs differ from the rest in those traits (the label-issue
+enrichment with its bootstrap interval; pipeline/analysis/pie_traits.py) and how stable the PIE set is
+under leaving one member out.
 The dense config is the reference and has no PIEs of its own.
 """
 
@@ -23,7 +28,8 @@ from pipeline.stages._cli import parser, run
 
 def main(args: argparse.Namespace) -> None:
     from pipeline.analysis import pie_tables as tables
-    from pipeline.analysis.population import load_population, load_reference
+    from pipeline.analysis.pie_traits import dense_traits
+    from pipeline.analysis.population import load_population, load_reference, reference_logits
     from pipeline.config import DENSE
     from pipeline.io import pie
     from pipeline.io.folders import replaced_folder
@@ -34,10 +40,13 @@ def main(args: argparse.Namespace) -> None:
     test = load_test_split(Path(args.prepare))
     predict, seeds = PredictFolder(Path(args.predict)), params.population.seeds
     dense = tables.Votes.of(load_reference(predict, seeds, test.labels, test.num_classes), test.num_classes)
+    traits = dense_traits(reference_logits(predict, seeds), test.labels, dense.votes)
     results = []
     with replaced_folder(Path(args.out)) as out:
         for name in (name for name in params.compress.configs if name != DENSE):
-            result = tables.config_pies(dense, load_population(predict, name, seeds), test.class_names)
+            result = tables.config_pies(
+                dense, load_population(predict, name, seeds), test.class_names, traits
+            )
             pages = tables.gallery(result, test.images, dense.population.members, params.pie)
             pie.write_config(out, name, result.rows, pages)
             results.append(result)

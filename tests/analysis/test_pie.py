@@ -107,3 +107,35 @@ def test_the_pie_rule_compares_modal_labels_only() -> None:
     dense = pie.modal_of(np.array([[0, 1, 2], [0, 1, 1], [1, 1, 2]]), 3)  # members x examples: 0, 1, 2
     comp = pie.modal_of(np.array([[0, 2, 2], [0, 2, 2], [1, 1, 1]]), 3)  # modal labels 0, 2, 2
     assert pie.pies(dense, comp).tolist() == [False, True, False]
+
+
+def test_pie_stability_enumerated_by_hand() -> None:
+    """Three members, labels all 1, the dense members always right; the compressed members vote
+    [0,0,1], [0,1,1], [1,0,1]. Examples 0 and 1 are PIEs (2 votes of 3 for class 0); each leave-one-out
+    resample keeps two members, ties go to the larger id (1, the dense modal label): dropping member 0
+    leaves no PIE, dropping 1 leaves example 1, dropping 2 leaves example 0."""
+    import dataclasses
+
+    from pipeline.analysis.pie_tables import stability
+    from pipeline.analysis.population import Population
+
+    labels = np.ones(3, np.int64)
+    dense = Population(
+        "dense",
+        (0, 1, 2),
+        labels,
+        np.ones((3, 3), np.int64),
+        np.ones((3, 3)),
+        np.ones((3, 3), bool),
+        np.arange(3),
+    )
+    comp = dataclasses.replace(dense, name="c", pred=np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1]]))
+    mask = np.array([True, True, False])
+    found = stability(dense, comp, 2, mask)
+    np.testing.assert_allclose(found.frequency, [1 / 3, 1 / 3, 0.0])
+    assert found.jaccard_mean == pytest.approx((0 + 0.5 + 0.5) / 3) and found.jaccard_min == 0.0
+    assert found.summary(mask)["pies_stable"] == 0
+    two = stability(
+        dataclasses.replace(dense, seeds=(0, 1, 3)), comp, 2, mask
+    )  # unpaired seeds: no resampling
+    assert two.jaccard_mean is None and np.isnan(two.frequency).all()

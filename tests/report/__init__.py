@@ -113,17 +113,33 @@ CONFUSION_CHANGES = [  # config, true, predicted, change
 ]
 
 
+# magnitude_50's 2 impacted classes: 1 survives every leave-one-out resample, 1 does not.
+CERTAINTY = {
+    "magnitude_50": {"impacted_stable_classes": 1, "impacted_fragile_classes": 1}
+    | {"detectable_change_median": 0.025, "detectable_change_worst": 0.074}
+    | {"members_needed_median": 31, "members_needed_worst": 213},
+}
+TRAITS = {
+    "magnitude_50": {"label_issue_rate_pies": 0.4, "label_issue_rate_rest": 0.05}
+    | {"label_issue_enrichment": 8.0, "enrichment_low": 3.5, "enrichment_high": 16.0}
+    | {"agreement_pies": 0.6, "agreement_rest": 0.97, "margin_pies": 0.2, "margin_rest": 0.9}
+    | {"atypicality_pies": 2.5, "atypicality_rest": 1.1, "entropy_pies": 0.9, "entropy_rest": 0.1}
+    | {"pie_jaccard_loo_mean": 0.75, "pie_jaccard_loo_min": 0.5, "pies_stable": 2},
+}
+
+
 def _stats_summary() -> dict[str, Any]:
     configs = {
         name: dict(zip(STATS_COLUMNS, values, strict=True))
         | {"members": 2, "seeds": [0, 1], "top5": 1.0, "top5_std": 0.0, "tested_classes": 4, "ece": 0.02}
         | {"churn_std": 0.01}
         | {"impacted_hurt_classes": values[5], "churn_noise_floor": FLOORS["churn"]}
+        | CERTAINTY.get(name, {})
         for name, values in STATS.items()
     }
     floor = {"churn": FLOORS["churn"], "churn_std": 0.0, "pairs": 1}
     summary = {"alpha": 0.05, "fdr": 0.05, "confidence": 0.95, "members": 2, "noise_floor": floor}
-    return summary | {"configs": configs}
+    return summary | {"power": 0.8, "detect_change": 0.01, "configs": configs}
 
 
 def _class_rows(name: str) -> list[dict[str, Any]]:
@@ -133,6 +149,7 @@ def _class_rows(name: str) -> list[dict[str, Any]]:
         | {"compressed_recall": None, "change": change[c], "change_low": None, "change_high": None}
         | {"normalized_change": change[c], "t": 0.0, "p": 0.01 if impacted[c] else 0.5}
         | {"q": 0.02 if fdr[c] else 0.5, "impacted": impacted[c], "impacted_fdr": fdr[c]}
+        | {"detectable_change": 0.0625, "impacted_frequency": 0.5 if impacted[c] and not fdr[c] else 1.0}
         | dict.fromkeys(("dense_confidence", "compressed_confidence", "dense_ece", "compressed_ece"), 0.5)
         for c in range(4)
     ]
@@ -161,7 +178,7 @@ def _stats(folder: Path) -> None:
 def _pie(folder: Path) -> None:
     keys = ("pies", "pie_fraction", "dense_top1_pie", "compressed_top1_pie")
     configs = {
-        "magnitude_50": dict(zip(keys, (3, 0.046875, 0.5, 0.25), strict=True)),
+        "magnitude_50": dict(zip(keys, (3, 0.046875, 0.5, 0.25), strict=True)) | TRAITS["magnitude_50"],
         "int8_static": dict(zip(keys, (0, 0.0, None, None), strict=True)),
     }
     columns = pie_io.OVERLAP_COLUMNS

@@ -8,6 +8,7 @@ import pytest
 from pipeline.report.metrics import (
     BEYOND_KEYS,
     HEADLINE,
+    HEADLINE_NAMES,
     STATS_KEYS,
     beyond_accuracy,
     config_metrics,
@@ -81,16 +82,18 @@ def test_spread_is_the_sample_standard_deviation_of_two_or_more() -> None:
 
 
 def test_headline_keeps_the_headline_keys_in_order_and_leaves_out_missing_ones() -> None:
-    results = {"dense": dict.fromkeys(HEADLINE, 0.5) | {"top1_std": 0.1, "mce": None}}
+    # The three short headline names read their full results.json keys (HEADLINE_NAMES).
+    full = [HEADLINE_NAMES.get(k, k) for k in HEADLINE]
+    results = {"dense": dict.fromkeys(full, 0.5) | {"top1_std": 0.1, "mce": None}}
     assert headline(results) == {"dense": {k: 0.5 for k in HEADLINE if k != "mce"}}
     assert list(headline(results)["dense"]) == [k for k in HEADLINE if k != "mce"]
 
 
-def test_headline_fits_dvc_metrics_show_in_160_columns() -> None:
+def test_headline_fits_dvc_metrics_show_in_170_columns() -> None:
     """DVC prints each column as wide as its name or values (five significant digits) plus 2 spaces, after
     the path column; the longest config name of the default study is magnitude_70+int8_static."""
     path = len("reports/metrics/magnitude_70+int8_static.json") + 2
-    assert path + sum(max(len(key), len("0.12345")) + 2 for key in HEADLINE) <= 160
+    assert path + sum(max(len(key), len("0.12345")) + 2 for key in HEADLINE) <= 170
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from pipeline.io.report import ReportFolder, figure_name, figure_src
 from pipeline.io.representations import RepresentationsFolder
 from pipeline.io.saliency import SaliencyFolder
 from pipeline.report import page
-from pipeline.report.metrics import BEYOND_KEYS, HEADLINE, STATS_KEYS
+from pipeline.report.metrics import BEYOND_KEYS, HEADLINE, HEADLINE_NAMES, PIE_KEYS, STATS_KEYS
 from pipeline.stages import report
 from pipeline.stages._cli import run
 
@@ -79,6 +79,7 @@ def test_every_image_exists_beside_the_page_and_nothing_is_external(out: Path, h
 def test_the_figures_folder_holds_the_drawn_figures_and_copies(out: Path) -> None:
     names = sorted(p.name for p in (out / "figures").iterdir())
     drawn = ["accuracy.png", "cka.png", "confusion.png", "per_class.png", "pie_overlap.png", "robustness.png"]
+    drawn.append("pie_traits.png")
     copied = ["activation_max_int8_static.png", "activation_max_magnitude_50.png"]
     copied += ["gallery_magnitude_50.png", "saliency_int8_static.png", "saliency_magnitude_50.png"]
     assert names == sorted(drawn + copied)  # int8_static has no PIEs, so no gallery
@@ -95,7 +96,7 @@ def test_cells_beyond_their_noise_floor_are_marked_exactly(html: str) -> None:
         for config, cells in summary_rows(html).items()
     }
     assert marked == {"dense": set(), "magnitude_50": {"churn", "last-layer"}, "int8_static": {"saliency"}}
-    assert html.count('class="num beyond"') == 3
+    assert html.count('class="num beyond"') == 3 + 1  # and the fragile impacted class (certainty section)
     assert "beyond their dense-vs-dense noise floor" in html  # the caption explains the shading
 
 
@@ -162,7 +163,7 @@ def test_plot_tables_hold_the_expected_rows(out: Path) -> None:
 def test_results_keep_their_keys_and_dense_without_summaries_gets_nulls(out: Path) -> None:
     results = json.loads(ReportFolder(out).results().read_text())
     assert list(results) == list(CONFIGS)
-    keys = [*STATS_KEYS, "pie_fraction", "size_ratio", "compression_ratio", "sparsity"]
+    keys = [*STATS_KEYS, "pie_fraction", *PIE_KEYS, "size_ratio", "compression_ratio", "sparsity"]
     assert list(results["magnitude_50"]) == keys + list(BEYOND_KEYS)
     assert results["magnitude_50"]["cka_last"] == 0.75 and results["magnitude_50"]["cka_last_floor"] == 0.875
     assert results["dense"]["pie_fraction"] == 0.0
@@ -176,7 +177,8 @@ def test_each_config_has_a_headline_file_of_its_results(out: Path) -> None:
     assert sorted(p.name for p in folder.metrics().iterdir()) == sorted(f"{c}.json" for c in CONFIGS)
     for config in CONFIGS:
         headline = json.loads(folder.metrics_file(config).read_text())
-        assert headline == {k: results[config][k] for k in HEADLINE if results[config][k] is not None}
+        full = {k: results[config][HEADLINE_NAMES.get(k, k)] for k in HEADLINE}
+        assert headline == {k: v for k, v in full.items() if v is not None}
     assert "mce" not in json.loads(folder.metrics_file("dense").read_text())
 
 
@@ -199,7 +201,7 @@ def test_reruns_are_byte_identical(study: Path, tmp_path: Path) -> None:
     second = {p.relative_to(tmp_path): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
     assert first == second
     # results, html, a metrics file per config, figures, the compression, robustness and cka tables
-    assert len(first) == 2 + len(CONFIGS) + 11 + 3
+    assert len(first) == 2 + len(CONFIGS) + 12 + 3
 
 
 # Each required input, by its owner's path: (stage folder under the study) -> file.
@@ -301,3 +303,16 @@ def test_dense_summaries_when_present_fill_its_metrics(study: Path, tmp_path: Pa
     build(root, tmp_path / "out")
     dense = json.loads(ReportFolder(tmp_path / "out").results().read_text())["dense"]
     assert dense["saliency_mad"] == 0.0625 and dense["mce"] == 1.25 and dense["cka_last"] == 0.75
+
+
+def test_the_page_says_what_pies_are_and_how_sure_each_finding_is(html: str, out: Path) -> None:
+    """The traits table and figure, and the certainty table with its fragile finding shaded."""
+    assert '<section id="what-pies-are">' in html and '<section id="certainty">' in html
+    assert "40.00 / 5.0" not in html  # rates are percentages with one decimal
+    assert "40.0 / 5.0" in html and "8.0× [3.5, 16.0]" in html and "2.50 / 1.10" in html
+    assert (out / "figures" / "pie_traits.png").is_file()
+    certainty = html.split('<section id="certainty">')[1].split("</section>")[0]
+    assert '<td class="num beyond">1 / 1</td>' in certainty  # the fragile impacted class, shaded
+    assert "±2.50 / ±7.40" in certainty and "31 / 213" in certainty and "0.750 / 0.500" in certainty
+    assert "2 of 3" in certainty
+    assert "members for 1 pp" in certainty

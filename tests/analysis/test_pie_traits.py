@@ -1,0 +1,82 @@
+"""The PIE traits on hand-built cases: a planted mislabelled example is flagged, an example far from its
+class ranks atypical, uncertainty and enrichment by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.analysis.pie_traits import (
+    atypicality,
+    contrast,
+    dense_traits,
+    enrichment,
+    label_issues,
+    softmax,
+    uncertainty,
+)
+
+
+def confident(labels: np.ndarray, k: int, p: float = 0.9) -> np.ndarray:
+    probs = np.full((labels.size, k), (1 - p) / (k - 1))
+    probs[np.arange(labels.size), labels] = p
+    return probs
+
+
+def test_a_planted_mislabelled_example_is_flagged_and_ranked_first() -> None:
+    labels = np.repeat(np.arange(3), 20)
+    probs = confident(labels, 3)
+    labels[7] = 2  # the members are sure example 7 is a 0; its given label says 2
+    flagged, quality = label_issues(labels, probs)
+    assert flagged[7] and flagged.sum() == 1
+    assert int(np.argmin(quality)) == 7
+
+
+def test_an_example_far_from_its_class_ranks_atypical() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 50)
+    features = rng.normal(size=(100, 4)) * 0.1 + labels[:, None] * 5.0
+    features[3] += 3.0  # far from class 0's cloud
+    scores = atypicality(features, labels)
+    assert int(np.argmax(scores)) == 3 and scores[3] > 10
+    assert np.median(scores[labels == 1]) == pytest.approx(1.0)
+
+
+def test_uncertainty_by_hand() -> None:
+    probs = np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])
+    votes = np.array([[5, 0, 0], [3, 2, 0]])
+    agreement, margin, entropy = uncertainty(probs, votes, 5)
+    np.testing.assert_allclose(agreement, [1.0, 0.6])
+    np.testing.assert_allclose(margin, [0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(entropy[0], -(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)))
+
+
+def test_enrichment_is_the_ratio_of_rates_with_an_interval_around_it() -> None:
+    issue = np.zeros(1000, bool)
+    pies = np.zeros(1000, bool)
+    pies[:100] = True
+    issue[:20] = True  # 20% of the 100 PIEs
+    issue[100:118] = True  # 2% of the 900 others
+    out = enrichment(issue, pies)
+    assert out["label_issue_rate_pies"] == pytest.approx(0.2)
+    assert out["label_issue_rate_rest"] == pytest.approx(0.02)
+    assert out["label_issue_enrichment"] == pytest.approx(10.0)
+    low, high = out["enrichment_low"], out["enrichment_high"]
+    assert low is not None and high is not None and 3 < low < 10 < high < 25
+    none = enrichment(np.zeros(10, bool), np.arange(10) < 3)
+    assert none["label_issue_enrichment"] is None  # no label issue outside the PIEs: no ratio
+
+
+def test_dense_traits_stream_members_and_contrast_pies_with_the_rest() -> None:
+    labels = np.repeat(np.arange(2), 10)
+    logits = [np.log(confident(labels, 2, 0.95)), np.log(confident(labels, 2, 0.85))]
+    votes = np.zeros((20, 2), int)
+    votes[np.arange(20), labels] = 2
+    traits = dense_traits(iter(logits), labels, votes)
+    np.testing.assert_allclose(traits.agreement, 1.0)
+    np.testing.assert_allclose(traits.margin, 0.8, atol=1e-12)  # mean probabilities 0.9 / 0.1
+    pies = np.arange(20) < 2
+    summary = contrast(traits, pies)
+    assert summary["agreement_pies"] == summary["agreement_rest"] == 1.0
+    assert set(summary) >= {"label_issue_enrichment", "atypicality_pies", "entropy_rest", "margin_pies"}
+    np.testing.assert_allclose(softmax(np.array([[0.0, np.log(3.0)]])), [[0.25, 0.75]])
