@@ -3,6 +3,7 @@ nodes; the git state a fan-out builds from; and the remote and cache its workers
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,15 @@ class Remote:
 
     name: str
     options: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:
+        """Credentials masked: Dask logs a failed task's arguments, and this is one of them."""
+        shown = tuple((k, "***" if SECRET.search(k) else v) for k, v in self.options)
+        return f"Remote(name={self.name!r}, options={shown!r})"
+
+
+# Option names whose values are credentials (DVC's s3, gs, azure, ssh, http, webdav remotes).
+SECRET = re.compile(r"key|secret|password|token|credential|passphrase|sas|session", re.IGNORECASE)
 
 
 def _text(value: Any) -> str:

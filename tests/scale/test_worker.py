@@ -80,3 +80,9 @@ def test_the_stage_commands_get_the_integrating_process_environment_back(
     env = environment(tmp_path / "t", tmp_path / "sh", restored)
     assert "OMP_NUM_THREADS" not in env and env["MALLOC_TRIM_THRESHOLD_"] == "9"
     assert env["SHELL"] == str(tmp_path / "sh") and env["PATH"].startswith(str(Path(sys.executable).parent))
+
+
+def test_a_remote_never_shows_its_credentials_in_logs() -> None:
+    remote = Remote("team", (("access_key_id", "AKIA"), ("secret_access_key", "s3cr3t"), ("url", "s3://b")))
+    text = repr(TaskSpec("x", "x", "/r", "0" * 40, remote, None))
+    assert "s3cr3t" not in text and "AKIA" not in text and "s3://b" in text
