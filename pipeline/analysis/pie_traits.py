@@ -123,12 +123,14 @@ def enrichment(
 ) -> dict[str, float | None]:
     """Label-issue rate among PIEs and the rest, their ratio and its bootstrap interval (examples
     resampled within each group, ``BOOTSTRAP`` times); None where a group is empty or the rest has no
-    label issue at all."""
+    label issue at all, and no interval when the PIEs have none (every resample would have none too)."""
     inside, outside = issue[pie_mask], issue[~pie_mask]
     rate_in, rate_out = _rate(inside), _rate(outside)
     result: dict[str, float | None] = {"label_issue_rate_pies": rate_in, "label_issue_rate_rest": rate_out}
     if not inside.size or not outside.size or rate_out == 0:
         return result | {"label_issue_enrichment": None, "enrichment_low": None, "enrichment_high": None}
+    if rate_in == 0:  # every resample of a group without a label issue has none: no interval to give
+        return result | {"label_issue_enrichment": 0.0, "enrichment_low": None, "enrichment_high": None}
     rng = np.random.default_rng(seed)
     boot_in = rng.binomial(inside.size, rate_in, BOOTSTRAP) / inside.size  # resampling a 0/1 group
     boot_out = rng.binomial(outside.size, rate_out, BOOTSTRAP) / outside.size

@@ -65,6 +65,8 @@ def test_enrichment_is_the_ratio_of_rates_with_an_interval_around_it() -> None:
     assert low is not None and high is not None and 3 < low < 10 < high < 25
     none = enrichment(np.zeros(10, bool), np.arange(10) < 3)
     assert none["label_issue_enrichment"] is None  # no label issue outside the PIEs: no ratio
+    zero = enrichment(np.arange(10) == 9, np.arange(10) < 3)  # none among the PIEs, one in the rest
+    assert zero["label_issue_enrichment"] == 0.0 and zero["enrichment_low"] is None
 
 
 def test_dense_traits_stream_members_and_contrast_pies_with_the_rest() -> None:
