@@ -1,29 +1,62 @@
-"""Scale benchmark of the analysis stages: ``stats`` and ``pie`` at ImageNet size.
+"""Scale benchmark of the analysis stages: ``stats`` and ``pie`` at ImageNet size, optionally against a
+baseline revision of the code on the same data.
 
     python scripts/bench_analysis.py [--examples 50000] [--members 30] [--configs 7] [--classes 1000]
-                                     [--workdir DIR] [--keep] [--limit-seconds 60] [--limit-gb 4]
+                                     [--baseline REV] [--repeats 1] [--workdir DIR] [--keep]
+                                     [--limit-seconds 60] [--limit-gb 4]
 
-It generates, seeded and vectorized, the prediction tables of a synthetic study (50,000 test examples x 30
-members x 7 configs = 10.5 million prediction rows over 1,000 classes by default; no logits, which the
-analysis never reads), a prepared test split (labels, small fake images for the PIE gallery) and a params
-file, then runs ``python -m pipeline.stages.stats`` and ``python -m pipeline.stages.pie`` on them, each as
-its own child process, exactly as ``dvc repro`` would.
+It generates, seeded and vectorized, a synthetic study through the project's own writers: the clean
+prediction tables and their logits (``pipeline.io.predictions.write_predictions``; 50,000 test examples
+x 30 members x 7 configs = 10.5 million prediction rows over 1,000 classes by default), the prepared test
+split (``pipeline.io.prepared.save_prepared``: labels, small fake images for the PIE gallery, empty train
+and val splits) and a params.yaml (``population.seeds`` = the members, ``compress.configs`` = the configs,
+each entry copied from the measured code's own params.yaml). Then it runs ``python -m pipeline.stages.stats``
+and ``python -m pipeline.stages.pie`` on them, each as its own child process, exactly as ``dvc repro`` would.
+
+The data are shaped like a real study's: each example has a difficulty (the chance a dense member gets
+it right, mean 0.76) and a confusable class, and 5% carry a wrong label (ImageNet's validation set has about
+6%), which compression forgets first; a compressed config keeps most of a member's dense predictions and
+predicts the rest anew, worse the more damaged the config. The dense members' logits are realistic,
+because ``pie`` reads them in full (label issues with cleanlab, margin, entropy, atypicality): Gaussian
+logits in which the predicted class gets the largest one, lifted so that its softmax is the member's drawn
+confidence, and every column of the table (pred, p_pred, p_label, top5) is taken from those very float16
+logits. The compressed configs' logits are only ever checked for their shape (the memory-mapped header),
+so they are zeros, written by ``write_predictions`` and then made a sparse file in place: the same bytes,
+so the SHA-256 their table records still holds (``read_logits`` accepts them), but no disk blocks.
+
+Disk use at the defaults (printed before generating, with what the folder really takes after): 3.4 GB, of
+which the dense logits 30 x 50,000 x 1,000 x 2 bytes = 3.0 GB, the tables about 0.25 GB (~24 bytes a row),
+the prepared split 13 MB and the stages' outputs about 0.15 GB per measured code (confusion matrices, PIE
+galleries); with ``--baseline`` 3.5 GB. The compressed logits' 18 GB are apparent size only (a copy that
+does not keep holes, ``cp`` without ``--sparse`` or a DVC add, would write them out). ``--members`` and
+``--classes`` scale the dense logits linearly; generation refuses to start when the disk is short. It takes
+about 2.5 minutes at the defaults (3.5 s per dense member, 0.2 s per compressed one, on 2 busy cores).
+
+With ``--baseline REV`` the two stages also run from a ``git worktree`` of this repository at REV (made
+in a temporary folder, removed at the end; the main work tree is not touched), as ``python -m
+pipeline.stages.X`` with that tree as working directory and PYTHONPATH, so its own ``pipeline`` package is
+imported (checked before measuring), on the same generated data and with a params.yaml made from REV's
+own params.yaml. Current and baseline runs alternate; with ``--repeats R`` each stage runs R times per code
+and the fastest run (and the highest peak) counts. It prints, per stage, both wall times and peaks and the
+added share (current / baseline - 1): issue 17 asks that the new analysis (label issues, traits, power,
+leave-one-out stability) add at most 10% to the two stages' time at the 10.5 M-row scale, so measure
+against the revision before it, e.g. ``--baseline df27c27~1``.
 
 It measures each stage's wall time (``time.perf_counter`` around the child) and peak resident memory (the
-child's own ``ru_maxrss`` from ``os.wait4``), and passes when the two stages together take at most
-``--limit-seconds`` and neither peaks above ``--limit-gb`` (the target: 60 s and 4 GB on a 2-core
-machine).  Generation runs in a separate process and is timed apart: it is not part of the figure.  (A
+child's own ``ru_maxrss`` from ``os.wait4``), and passes when the current code's two stages together take
+at most ``--limit-seconds`` and neither peaks above ``--limit-gb`` (the target: 60 s and 4 GB on a 2-core
+machine). Generation runs in a separate process and is timed apart: it is not part of the figure. (A
 child's ``ru_maxrss`` includes the peak of the process that started it, because Linux records the old
-address space's high-water mark at exec; so this process stays small and imports no NumPy.)
+address space's high-water mark at exec; so this process stays small and imports no NumPy: generation and
+the matrix-multiply rate, printed before and after as every benchmark here does, run in child processes.)
 
-Exit status: 0 on PASS, 1 on FAIL or when a stage fails (its output is printed).
+Exit status: 0 on PASS, 1 on FAIL or when a stage fails (its output is printed), 2 on a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import shutil
@@ -31,33 +64,45 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+if TYPE_CHECKING:
+    import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 STAGES = ("stats", "pie")
-PATTERN = "{config}/clean/seed_{seed}.parquet"
-
-# Compressed configs in order of increasing simulated damage, each with a recipe params.yaml accepts.
-COMPRESSED: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("magnitude_30", {"prune": {"method": "magnitude", "sparsity": 0.3}}),
-    ("int8_static", {"quantize": {"method": "int8_static"}}),
-    ("magnitude_50", {"prune": {"method": "magnitude", "sparsity": 0.5}}),
-    ("magnitude_70", {"prune": {"method": "magnitude", "sparsity": 0.7}}),
-    (
-        "magnitude_70+int8_static",
-        {"prune": {"method": "magnitude", "sparsity": 0.7}, "quantize": {"method": "int8_static"}},
-    ),
-    ("magnitude_90", {"prune": {"method": "magnitude", "sparsity": 0.9}}),
-    ("global_magnitude_90", {"prune": {"method": "magnitude", "scope": "global", "sparsity": 0.9}}),
-    ("random_90", {"prune": {"method": "random", "sparsity": 0.9}}),
-    ("int4_weight", {"quantize": {"method": "int4_weight"}}),
+# Compressed configs in order of increasing simulated damage; their entries come from params.yaml.
+COMPRESSED = (
+    "magnitude_30",
+    "int8_static",
+    "magnitude_50",
+    "magnitude_70",
+    "magnitude_70+int8_static",
+    "magnitude_90",
+    "global_magnitude_90",
+    "random_90",
+    "int4_weight",
 )
-DENSE_ACCURACY = 0.76  # mean chance that a dense member predicts an example's label
+DENSE_ACCURACY = 0.76  # mean chance that a dense member predicts an example's true class
 CONFUSER_SHARE = 0.6  # share of wrong predictions that go to the example's own confusable class
+MISLABELLED = 0.05  # share of test examples whose given label is wrong (ImageNet's validation set: ~6%)
+FRAGILE = 10.0  # how much faster compression damages a mislabelled example's predictions
+LABEL_IN_TOP5 = 0.6  # share of wrong predictions that still rank the label among the best five
+MIN_MARGIN = 0.05  # least logit gap between the predicted class and the next (float16 keeps it)
+ISSUE_17_SHARE = 0.10  # the most the new analysis may add to the two stages' time
+# Disk: a float16 (N, K) .npy is N*K*2 bytes plus a 128-byte header; a sparse one takes one 4-KiB block.
+# A table row takes ~24 bytes (zstd Parquet, 1,000 classes; measured at 50,000 x 1,000 x 2 members x 3).
+NPY_HEADER, BLOCK, TABLE_ROW_BYTES = 128, 4096, 24
+GB = 1e9
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,6 +119,17 @@ class Shape:
 
 
 @dataclass(frozen=True)
+class Code:
+    """One measured version of the code: its label, its root (with ``pipeline/`` and params.yaml), the
+    params file it reads and its output folder."""
+
+    label: str
+    root: Path
+    params: Path
+    out: Path
+
+
+@dataclass(frozen=True)
 class StageRun:
     name: str
     seconds: float
@@ -84,137 +140,296 @@ class StageRun:
 # ------------------------------------------------------------------------------------------- generation
 
 
-def generate(work: Path, shape: Shape) -> None:
-    """Prediction tables, the prepared test split and params.yaml under ``work`` (run in a child process)."""
-    import numpy as np
+@dataclass
+class Study:
+    """The synthetic test split's labels and difficulty, and the random source of every member."""
 
-    rng = np.random.default_rng(0)
-    n, m, k = shape.examples, shape.members, shape.classes
-    labels = rng.integers(0, k, n)
-    # Per-example difficulty: the chance a dense member is right, Beta-distributed around DENSE_ACCURACY
-    # (many easy examples near 1, a tail of hard ones), and one confusable class per example.
-    ease = rng.beta(4.0 * DENSE_ACCURACY, 4.0 * (1 - DENSE_ACCURACY), n)
-    confuser = (labels + rng.integers(1, k, n)) % k
+    rng: np.random.Generator
+    labels: np.ndarray  # (N,) int64, the given labels
+    truth: np.ndarray  # (N,) the class the members learn to see: the label, but for the mislabelled
+    ease: np.ndarray  # (N,) the chance that a dense member predicts the truth
+    confuser: np.ndarray  # (N,) each example's confusable class
+    classes: int
 
-    def wrong() -> np.ndarray:
-        """A wrong class for every example: its confuser, or another class at random."""
-        other = (labels + rng.integers(1, k, n)) % k
-        return np.where(rng.random(n) < CONFUSER_SHARE, confuser, other)
+    @classmethod
+    def new(cls, examples: int, classes: int) -> Study:
+        """Per-example difficulty, Beta-distributed around DENSE_ACCURACY (many easy examples near 1, a
+        tail of hard ones), one confusable class per example, and MISLABELLED of the examples given
+        another label than their truth (harder ones: ease ** 1.5), which cleanlab is there to find."""
+        import numpy as np
 
-    def confidence(correct: np.ndarray) -> np.ndarray:
-        """Max-softmax in (1/K, 1]: high when right, middling when wrong."""
-        u = np.where(correct, rng.beta(6.0, 1.5, n), rng.beta(2.0, 2.5, n))
+        rng = np.random.default_rng(0)
+        truth = rng.integers(0, classes, examples)
+        other = (truth + rng.integers(1, classes, examples)) % classes
+        mislabelled = rng.random(examples) < MISLABELLED
+        labels = np.where(mislabelled, other, truth)
+        ease = rng.beta(4.0 * DENSE_ACCURACY, 4.0 * (1 - DENSE_ACCURACY), examples)
+        ease = np.where(mislabelled, ease**1.5, ease)
+        confuser = np.where(mislabelled, (truth + rng.integers(1, classes, examples)) % classes, other)
+        return cls(rng, labels, truth, ease, confuser, classes)
+
+    @property
+    def n(self) -> int:
+        return int(self.labels.shape[0])
+
+    def wrong(self) -> np.ndarray:
+        """A class other than the truth for every example: its confuser, or another class at random."""
+        import numpy as np
+
+        other = (self.truth + self.rng.integers(1, self.classes, self.n)) % self.classes
+        return np.where(self.rng.random(self.n) < CONFUSER_SHARE, self.confuser, other)
+
+    def confidence(self, correct: np.ndarray) -> np.ndarray:
+        """Max-softmax in (1/K, 1): high when right, middling when wrong."""
+        import numpy as np
+
+        k = self.classes
+        u = np.where(correct, self.rng.beta(6.0, 1.5, self.n), self.rng.beta(2.0, 2.5, self.n))
         low = np.nextafter(np.float32(1 / k), np.float32(1))
-        return np.clip(1 / k + (1 - 1 / k) * u, low, 1).astype(np.float32)
+        return np.clip(1 / k + (1 - 1 / k) * u, low, 1 - 1e-4).astype(np.float32)
 
-    def top5(pred: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    def top5(self, pred: np.ndarray, correct: np.ndarray) -> np.ndarray:
         """Five distinct classes, ``pred`` first; a wrong member has the label among them 60% of the time."""
-        width = min(5, k)
+        import numpy as np
+
+        n, k, width = self.n, self.classes, min(5, self.classes)
         out = np.empty((n, width), dtype=np.int64)
         out[:, 0] = pred
-        base = rng.integers(1, k - width + 2, n)
+        base = self.rng.integers(1, k - width + 2, n)
         for j in range(1, width):
             out[:, j] = (pred + base + j - 1) % k
-        if width > 1:
-            slot = rng.integers(1, width, n)
-            put = ~correct & (rng.random(n) < 0.6) & ~(out == labels[:, None]).any(axis=1)
-            out[put, slot[put]] = labels[put]
-        return out.astype(np.int16)
+        slot = self.rng.integers(1, width, n)
+        put = ~correct & (self.rng.random(n) < LABEL_IN_TOP5) & ~(out == self.labels[:, None]).any(axis=1)
+        out[put, slot[put]] = self.labels[put]
+        return out
 
-    def write(config: str, seed: int, pred: np.ndarray, p_pred: np.ndarray) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def dense_logits(self) -> np.ndarray:
+        """(N, K) float16 logits of a new dense member: Gaussian, the runner-up (the truth when the member
+        is wrong, the given label of a mislabelled example) lifted to second place LABEL_IN_TOP5 of the
+        time, the predicted class lifted so that its softmax is the drawn confidence and at least
+        MIN_MARGIN above every other class."""
+        import numpy as np
 
-        correct = pred == labels
-        p_label = np.where(correct, p_pred, rng.random(n) * np.minimum(p_pred, 1 - p_pred)).astype(np.float32)
-        best = top5(pred, correct)
-        table = pa.table(
-            {
-                "example_id": pa.array(np.arange(n, dtype=np.int32)),
-                "label": pa.array(labels.astype(np.int16)),
-                "pred": pa.array(pred.astype(np.int16)),
-                "p_pred": pa.array(p_pred),
-                "p_label": pa.array(p_label),
-                "top5": pa.FixedSizeListArray.from_arrays(pa.array(best.reshape(-1)), best.shape[1]),
-            }
-        )
-        path = work / "predict" / PATTERN.format(config=config, seed=seed)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path, compression="zstd")
+        n, rows = self.n, np.arange(self.n)
+        correct = self.rng.random(n) < self.ease
+        pred = np.where(correct, self.truth, self.wrong())
+        p = self.confidence(correct).astype(np.float64)
+        z = self.rng.standard_normal((n, self.classes), dtype=np.float32)
+        second = np.where(self.labels != self.truth, self.labels, self.truth)
+        lift = (pred != second) & (self.rng.random(n) < LABEL_IN_TOP5)
+        z[rows[lift], second[lift]] = z[lift].max(axis=1) + 0.5 * self.rng.random(int(lift.sum()))
+        z[rows, pred] = -np.inf
+        others_max = z.max(axis=1)
+        others_sum = np.exp(z).sum(axis=1, dtype=np.float64)
+        z[rows, pred] = np.maximum(np.log(p / (1 - p) * others_sum), others_max + MIN_MARGIN)
+        return z.astype(np.float16)
 
-    dense_pred = np.empty((m, n), dtype=np.int64)
-    dense_p = np.empty((m, n), dtype=np.float32)
-    for i in range(m):
-        correct = rng.random(n) < ease
-        dense_pred[i] = np.where(correct, labels, wrong())
-        dense_p[i] = confidence(correct)
-        write("dense", i, dense_pred[i], dense_p[i])
+    def columns_of(self, logits: np.ndarray) -> dict[str, np.ndarray]:
+        """A table's columns taken from its float16 logits: pred and top5 their best classes, p_pred and
+        p_label their softmax."""
+        import numpy as np
+
+        from pipeline.io.predictions import TOP_K, as_table
+
+        probs = logits.astype(np.float32)
+        probs -= probs.max(axis=1, keepdims=True)
+        np.exp(probs, out=probs)
+        probs /= probs.sum(axis=1, keepdims=True)
+        width, rows = min(TOP_K, self.classes), np.arange(self.n)
+        best = np.argpartition(-probs, width - 1, axis=1)[:, :width]
+        order = np.argsort(-np.take_along_axis(probs, best, axis=1), axis=1, kind="stable")
+        top5 = np.take_along_axis(best, order, axis=1)
+        pred = top5[:, 0]
+        columns = {"example_id": rows, "label": self.labels, "pred": pred, "top5": top5}
+        return as_table(columns | {"p_pred": probs[rows, pred], "p_label": probs[rows, self.labels]})
+
+    def compressed_columns(self, dense: dict[str, np.ndarray], c: int) -> dict[str, np.ndarray]:
+        """Config ``c`` keeps a member's dense prediction with probability 1 - 0.02cf; otherwise the member
+        predicts anew with an accuracy that falls with c, hard examples the most (ease ** (1 + cf/4)),
+        where f is FRAGILE for a mislabelled example (compression forgets those first) and 1 otherwise."""
+        import numpy as np
+
+        from pipeline.io.predictions import as_table
+
+        n, damage = self.n, c * np.where(self.labels != self.truth, FRAGILE, 1.0)
+        keep = self.rng.random(n) >= 0.02 * damage
+        correct = self.rng.random(n) < self.ease ** (1 + 0.25 * damage)
+        pred = np.where(correct, self.truth, self.wrong())
+        p, hit = self.confidence(correct), pred == self.labels
+        p_label = np.where(hit, p, self.rng.random(n) * np.minimum(p, 1 - p))
+        new = {"pred": pred, "p_pred": p, "p_label": p_label, "top5": self.top5(pred, hit)}
+        mixed = {
+            name: np.where(keep[:, None] if v.ndim == 2 else keep, dense[name], v) for name, v in new.items()
+        }
+        return as_table(dense | mixed)
+
+
+def hollow(path: Path) -> None:
+    """Make the all-zero .npy ``path`` a sparse file with the same bytes (its header, then a hole)."""
+    import numpy as np
+
+    size, offset = path.stat().st_size, np.load(path, mmap_mode="r").offset
+    with path.open("rb") as handle:
+        header = handle.read(offset)
+    sparse = path.with_name(path.name + ".sparse")
+    with sparse.open("wb") as handle:
+        handle.write(header)
+        handle.truncate(size)
+    os.replace(sparse, path)
+
+
+def write_prepared(folder: Path, study: Study, image_size: int) -> None:
+    """The prepared dataset with the study's test split (fake images) and empty train and val splits."""
+    import numpy as np
+
+    from pipeline.data.base import Split
+    from pipeline.data.prepare import Prepared, content_sha256
+    from pipeline.io.prepared import save_prepared
+
+    side = image_size
+    empty = Split(np.zeros((0, 1, side, side), np.uint8), np.zeros(0, np.int64))
+    images = study.rng.integers(0, 256, (study.n, 1, side, side), dtype=np.uint8)
+    splits = {"train": empty, "val": empty, "test": Split(images, study.labels.astype(np.int64))}
+    names = tuple(f"class_{c:04d}" for c in range(study.classes))
+    sha256 = content_sha256(splits, names)
+    save_prepared(folder, Prepared("bench", names, (), **splits, sha256=sha256, source="bench_analysis"))
+
+
+def generate(work: Path, shape: Shape) -> None:
+    """Prediction tables with their logits and the prepared test split under ``work`` (a child process)."""
+    import numpy as np
+
+    from pipeline.io.predictions import PredictFolder, logits_path, write_predictions
+    from pipeline.robustness import CLEAN_VIEW
+
+    study = Study.new(shape.examples, shape.classes)
+    predict = PredictFolder(work / "predict")
+    dense = []
+    for seed in range(shape.members):
+        logits = study.dense_logits()
+        dense.append(study.columns_of(logits))
+        write_predictions(predict.config(shape.configs[0]).table(seed, CLEAN_VIEW), dense[-1], logits)
+        del logits
+    zeros = np.zeros((shape.examples, shape.classes), np.float16)
     for c, config in enumerate(shape.configs[1:], start=1):
-        # Config c keeps a member's dense prediction with probability 1 - 0.02c; otherwise the member
-        # predicts anew with an accuracy that falls with c, hard examples the most (ease ** (1 + c/4)).
-        accuracy = ease ** (1 + 0.25 * c)
-        for i in range(m):
-            keep = rng.random(n) >= 0.02 * c
-            correct = rng.random(n) < accuracy
-            pred = np.where(keep, dense_pred[i], np.where(correct, labels, wrong()))
-            p_pred = np.where(keep, dense_p[i], confidence(pred == labels))
-            write(config, i, pred, p_pred)
-
-    prepared = work / "prepared"
-    prepared.mkdir(parents=True, exist_ok=True)
-    side = shape.image_size
-    np.save(prepared / "test_labels.npy", labels.astype(np.int64), allow_pickle=False)
-    np.save(prepared / "test_images.npy", rng.integers(0, 256, (n, 1, side, side), dtype=np.uint8))
-    meta = {
-        "format": 1,
-        "name": "bench",
-        "class_names": [f"class_{c:04d}" for c in range(k)],
-        "attribute_names": [],
-        "image_shape": [1, side, side],
-        "sizes": {"train": 0, "val": 0, "test": n},
-        "sha256": "bench",
-    }
-    (prepared / "meta.json").write_text(json.dumps(meta) + "\n")
-
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["population"]["seeds"] = list(range(m))
-    params["compress"]["configs"] = {"dense": {}} | dict(COMPRESSED[: len(shape.configs) - 1])
-    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        for seed in range(shape.members):
+            path = predict.config(config).table(seed, CLEAN_VIEW)
+            write_predictions(path, study.compressed_columns(dense[seed], c), zeros)
+            hollow(logits_path(path))
+    write_prepared(work / "prepare", study, shape.image_size)
 
 
-def generate_apart(work: Path, shape: Shape) -> float:
-    """Run :func:`generate` in a fresh process (its memory never counts towards a stage's peak); seconds."""
-    start = time.perf_counter()
-    process = multiprocessing.get_context("spawn").Process(target=generate, args=(work, shape))
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        sys.exit(f"generation failed with exit code {process.exitcode}")
-    return time.perf_counter() - start
+def write_params(code: Path, path: Path, shape: Shape) -> None:
+    """``code``'s params.yaml with the members as seeds and the configs' entries (from that file, or the
+    current one for a config it lacks)."""
+    params = yaml.safe_load((code / "params.yaml").read_text())
+    current = yaml.safe_load((REPO / "params.yaml").read_text())["compress"]["configs"]
+    known = current | params["compress"]["configs"]
+    params["population"]["seeds"] = list(range(shape.members))
+    params["compress"]["configs"] = {name: known[name] for name in shape.configs}
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def in_child(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a fresh process (its memory never counts towards a stage's peak)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def matmul_rate() -> float:
+    from bench_predict import matmul_flops_per_second  # the reference rate every benchmark prints
+
+    return matmul_flops_per_second()
+
+
+# ------------------------------------------------------------------------------------------------- disk
+
+
+def disk_estimate(shape: Shape, codes: int) -> tuple[float, float]:
+    """(bytes on disk, apparent bytes) of the generated study and ``codes`` stages' outputs."""
+    n, k, m = shape.examples, shape.classes, shape.members
+    logits = n * k * 2 + NPY_HEADER
+    compressed = m * (len(shape.configs) - 1)
+    data = m * logits + shape.rows * TABLE_ROW_BYTES + n * (shape.image_size**2 + 8)
+    # per code: float64 (K, K) confusion matrices (mean and diff per config), ~2.5 KB of gallery and CSV
+    # per PIE at up to 4% PIEs per config
+    outputs = codes * (2 * len(shape.configs) * k * k * 8 + n * len(shape.configs) * 100)
+    return data + outputs + compressed * BLOCK, data + outputs + compressed * logits
+
+
+def human(size: float) -> str:
+    return f"{size / GB:.2f} GB" if size >= GB / 10 else f"{size / 1e6:.1f} MB"
+
+
+def disk_used(folder: Path) -> tuple[float, float]:
+    """(bytes on disk, apparent bytes) of every file under ``folder``."""
+    blocks = apparent = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            st = os.lstat(os.path.join(root, name))
+            blocks, apparent = blocks + st.st_blocks * 512, apparent + st.st_size
+    return blocks, apparent
+
+
+def check_disk(work: Path, shape: Shape, codes: int) -> None:
+    on_disk, apparent = disk_estimate(shape, codes)
+    free = shutil.disk_usage(work).free
+    print(
+        f"disk: about {human(on_disk)} (apparent {human(apparent)}: the compressed configs' "
+        f"logits are sparse files); {human(free)} free"
+    )
+    if on_disk > free:
+        sys.exit("not enough disk: lower --classes or --members (the dense logits are M x N x K x 2 bytes)")
 
 
 # -------------------------------------------------------------------------------------------- measuring
 
 
-def run_stage(name: str, work: Path) -> StageRun:
-    """Run one stage as a child process; its wall time and its own peak resident memory."""
-    command = [
-        sys.executable,
-        "-m",
-        f"pipeline.stages.{name}",
-        "--params",
-        str(work / "params.yaml"),
-        "--predictions",
-        str(work / "predict" / PATTERN),
-        "--data",
-        str(work / "prepared"),
-        "--out",
-        str(work / name),
-    ]
+@contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    """A detached git worktree of this repository at ``rev`` in a temporary folder, removed afterwards."""
+    parent = Path(tempfile.mkdtemp(prefix="bench_analysis_baseline_"))
+    tree = parent / "tree"
+    git = ["git", "-C", str(REPO), "worktree"]
+    made = subprocess.run([*git, "add", "--detach", str(tree), rev], capture_output=True, text=True)
+    if made.returncode != 0:
+        shutil.rmtree(parent, ignore_errors=True)
+        sys.exit(f"git worktree add {rev} failed: {made.stderr.strip()}")
+    head = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    print(f"baseline: {rev} = {head.stdout.strip()}, a worktree in {tree}")
+    try:
+        yield tree
+    finally:
+        subprocess.run([*git, "remove", "--force", str(tree)], capture_output=True)
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def environment(root: Path) -> dict[str, str]:
+    """The environment of a child that must import ``root``'s own ``pipeline`` package."""
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    return os.environ | {"PYTHONPATH": path}
+
+
+def check_imports(code: Code) -> None:
+    """Exit unless a child run as the stages are imports ``pipeline`` from ``code.root``."""
+    command = [sys.executable, "-c", "import pipeline; print(pipeline.__file__)"]
+    found = subprocess.run(command, cwd=code.root, env=environment(code.root), capture_output=True, text=True)
+    where = Path(found.stdout.strip() or "?").resolve()
+    if not where.is_relative_to(code.root.resolve()):
+        sys.exit(f"{code.label}: the stages would import pipeline from {where}, not {code.root}")
+
+
+def run_stage(name: str, code: Code, work: Path) -> StageRun:
+    """Run one stage of ``code`` as a child process; its wall time and its own peak resident memory."""
+    command = [sys.executable, "-m", f"pipeline.stages.{name}", "--params", str(code.params)]
+    command += ["--prepare", str(work / "prepare"), "--predict", str(work / "predict")]
+    command += ["--out", str(code.out / name)]
     with tempfile.TemporaryFile(mode="w+") as log:  # a file, not a pipe: a full pipe would block the child
         start = time.perf_counter()
         child = subprocess.Popen(
-            command, cwd=REPO, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
+            command, cwd=code.root, env=environment(code.root), stdout=log, stderr=subprocess.STDOUT
         )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
@@ -222,15 +437,30 @@ def run_stage(name: str, work: Path) -> StageRun:
         log.seek(0)
         output = log.read()
     if child.returncode != 0:
-        print(f"{name} failed with exit code {child.returncode}:\n{output}", file=sys.stderr)
+        print(f"{code.label} {name} failed with exit code {child.returncode}:\n{output}", file=sys.stderr)
         sys.exit(1)
     return StageRun(name, seconds, usage.ru_maxrss / 1024, output)  # ru_maxrss: kilobytes on Linux
+
+
+def measure(codes: list[Code], work: Path, repeats: int) -> dict[str, list[StageRun]]:
+    """Per code label, each stage's best run of ``repeats`` (least time, highest peak); codes alternate."""
+    runs: dict[tuple[str, str], list[StageRun]] = {}
+    for _ in range(repeats):
+        for name in STAGES:
+            for code in codes:
+                runs.setdefault((code.label, name), []).append(run_stage(name, code, work))
+    best: dict[str, list[StageRun]] = {}
+    for (label, name), tries in runs.items():
+        fastest = min(tries, key=lambda run: run.seconds)
+        peak = max(run.peak_mb for run in tries)
+        best.setdefault(label, []).append(StageRun(name, fastest.seconds, peak, fastest.output))
+    return best
 
 
 # ------------------------------------------------------------------------------------------------ main
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--examples", type=int, default=50_000, help="test examples (default 50,000)")
     p.add_argument("--members", type=int, default=30, help="members per population (default 30)")
@@ -241,6 +471,8 @@ def main() -> int:
         help=f"configs, dense included (2 to {len(COMPRESSED) + 1}, default 7)",
     )
     p.add_argument("--classes", type=int, default=1000, help="classes (default 1,000)")
+    p.add_argument("--baseline", metavar="REV", help="also run the stages of this git revision, same data")
+    p.add_argument("--repeats", type=int, default=1, help="runs per stage and code; the fastest counts")
     p.add_argument(
         "--workdir", type=Path, default=None, help="working folder (default: a fresh temporary one)"
     )
@@ -252,22 +484,34 @@ def main() -> int:
     args = p.parse_args()
     if not 2 <= args.configs <= len(COMPRESSED) + 1:
         p.error(f"--configs must be 2 to {len(COMPRESSED) + 1}")
-    if args.classes < 6 or args.examples < 1 or args.members < 1:
-        p.error("need at least 6 classes, 1 example and 1 member")
+    if args.baseline is not None and args.baseline.startswith("-"):
+        p.error("--baseline: a revision, not an option")
+    if args.classes < 6 or args.examples < 1 or args.members < 1 or args.repeats < 1:
+        p.error("need at least 6 classes, 1 example, 1 member and 1 repeat")
+    return args
 
-    names = ("dense", *(name for name, _ in COMPRESSED[: args.configs - 1]))
+
+def main() -> int:
+    args = parse_args()
+    names = ("dense", *COMPRESSED[: args.configs - 1])
     shape = Shape(args.examples, args.members, args.classes, args.image_size, names)
     temporary = args.workdir is None
     work = Path(tempfile.mkdtemp(prefix="bench_analysis_")) if temporary else args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
+    print(
+        f"{shape.examples:,} examples x {shape.members} members x {len(names)} configs = "
+        f"{shape.rows:,} prediction rows, {shape.classes:,} classes; {os.cpu_count()} CPUs; in {work}"
+    )
     try:
-        print(
-            f"{shape.examples:,} examples x {shape.members} members x {len(names)} configs = "
-            f"{shape.rows:,} prediction rows, {shape.classes:,} classes; {os.cpu_count()} CPUs; in {work}"
-        )
-        print(f"generation: {generate_apart(work, shape):.1f} s (not measured)", flush=True)
-        runs = [run_stage(name, work) for name in STAGES]
-        return report(work, runs, args.limit_seconds, args.limit_gb, args.verbose)
+        check_disk(work, shape, 2 if args.baseline else 1)
+        codes = [Code("current", REPO, work / "params.yaml", work / "current")]
+        if args.baseline is None:
+            return run(args, shape, work, codes)
+        with worktree(args.baseline) as tree:
+            codes.append(
+                Code(f"baseline {args.baseline}", tree, work / "params.baseline.yaml", work / "baseline")
+            )
+            return run(args, shape, work, codes)
     finally:
         if temporary and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -275,22 +519,79 @@ def main() -> int:
             print(f"kept {work}")
 
 
-def report(work: Path, runs: list[StageRun], limit_s: float, limit_gb: float, verbose: bool) -> int:
-    """Print the stages' figures, the data's realism (top-1, PIE fraction) and the verdict; exit status."""
-    stats = json.loads((work / "stats" / "summary.json").read_text())["configs"]
-    pies = json.loads((work / "pie" / "summary.json").read_text())["configs"]
-    if verbose:
-        for run in runs:
-            print(f"--- {run.name} log\n{run.output.rstrip()}")
-    print(f"{'config':<26} {'top-1':>7} {'drop':>8} {'churn':>7} {'PIEs':>7} {'PIE fraction':>13}")
+def run(args: argparse.Namespace, shape: Shape, work: Path, codes: list[Code]) -> int:
+    """Generate, measure every code's stages between two matmul-rate readings, report; the exit status."""
+    for code in codes:
+        write_params(code.root, code.params, shape)
+        check_imports(code)
+    print(f"matmul rate before: {in_child(matmul_rate) / 1e9:.1f} GFLOP/s", flush=True)
+    start = time.perf_counter()
+    in_child(generate, work, shape)
+    on_disk, apparent = disk_used(work)
+    print(
+        f"generation: {time.perf_counter() - start:.1f} s (not measured); {human(on_disk)} on disk, "
+        f"{human(apparent)} apparent",
+        flush=True,
+    )
+    runs = measure(codes, work, args.repeats)
+    print(f"matmul rate after: {in_child(matmul_rate) / 1e9:.1f} GFLOP/s")
+    if args.verbose:
+        for label, stage_runs in runs.items():
+            for stage_run in stage_runs:
+                print(f"--- {label} {stage_run.name} log\n{stage_run.output.rstrip()}")
+    realism(codes[0].out)
+    if len(codes) > 1:
+        compare(runs[codes[0].label], runs[codes[1].label], codes[1].label)
+    return verdict(runs[codes[0].label], args.limit_seconds, args.limit_gb)
+
+
+def realism(out: Path) -> None:
+    """The data's realism as the current code sees it: top-1, drop, churn, PIE fraction, label issues."""
+    stats = json.loads((out / "stats" / "summary.json").read_text())["configs"]
+    pies = json.loads((out / "pie" / "summary.json").read_text())["configs"]
+    head = f"{'config':<26} {'top-1':>7} {'drop':>8} {'churn':>7} {'PIEs':>7} {'PIE fraction':>13}"
+    print(f"{head} {'issues x':>9}")
     for name, s in stats.items():
         pie = pies.get(name)
-        pie_cells = f"{pie['pies']:>7} {pie['pie_fraction']:>13.4f}" if pie else f"{'-':>7} {'-':>13}"
-        print(f"{name:<26} {s['top1']:>7.4f} {s['top1_drop']:>+8.4f} {s['churn']:>7.4f} {pie_cells}")
-    for run in runs:
-        print(f"{run.name}: {run.seconds:.1f} s, peak {run.peak_mb:.0f} MB")
-    total = sum(run.seconds for run in runs)
-    peak = max(run.peak_mb for run in runs)
+        cells = f"{'-':>7} {'-':>13} {'-':>9}"
+        if pie:
+            enrichment = pie.get("label_issue_enrichment")
+            shown = f"{enrichment:>9.2f}" if isinstance(enrichment, int | float) else f"{'-':>9}"
+            cells = f"{pie['pies']:>7} {pie['pie_fraction']:>13.4f} {shown}"
+        print(f"{name:<26} {s['top1']:>7.4f} {s['top1_drop']:>+8.4f} {s['churn']:>7.4f} {cells}")
+    print("(issues x: how much likelier a PIE is a label issue than the rest, cleanlab on the dense logits)")
+
+
+def compare(current: list[StageRun], baseline: list[StageRun], label: str) -> None:
+    """Per stage and both together: current against baseline wall time and peak, and the added share."""
+    print(f"current code against {label}:")
+    print(f"{'stage':<6} {'current':>21} {'baseline':>21} {'added time':>11} {'added peak':>11}")
+    rows = [
+        (a.name, a.seconds, a.peak_mb, b.seconds, b.peak_mb) for a, b in zip(current, baseline, strict=True)
+    ]
+    both = (
+        "both",
+        sum(row[1] for row in rows),
+        max(row[2] for row in rows),
+        sum(row[3] for row in rows),
+        max(row[4] for row in rows),
+    )
+    for name, seconds, peak, base_seconds, base_peak in [*rows, both]:
+        print(
+            f"{name:<6} {seconds:>9.1f} s {peak:>6.0f} MB {base_seconds:>9.1f} s {base_peak:>6.0f} MB "
+            f"{seconds / base_seconds - 1:>+11.1%} {peak / base_peak - 1:>+11.1%}"
+        )
+    added = both[1] / both[3] - 1
+    within = "within" if added <= ISSUE_17_SHARE else "over"
+    print(f"issue 17: the current code adds {added:+.1%} to both stages' time, {within} {ISSUE_17_SHARE:.0%}")
+
+
+def verdict(runs: list[StageRun], limit_s: float, limit_gb: float) -> int:
+    """The current code's figures against the limits; the exit status."""
+    for stage_run in runs:
+        print(f"{stage_run.name}: {stage_run.seconds:.1f} s, peak {stage_run.peak_mb:.0f} MB")
+    total = sum(stage_run.seconds for stage_run in runs)
+    peak = max(stage_run.peak_mb for stage_run in runs)
     limit_mb = limit_gb * 1024
     ok = total <= limit_s and peak <= limit_mb
     print(

@@ -1,9 +1,10 @@
-"""The README's two tables of the default study ("The default study"), printed from a run's outputs.
+"""The README's three tables of the default study ("The default study"), printed from a run's outputs.
 
     python scripts/results_tables.py [--repo .]
 
 Reads data/stats/summary.json, data/pie/summary.json and reports/results.json (after `dvc repro` or
-`dvc pull`) and prints, as Markdown, the accuracy/PIE table and the beyond-accuracy table, one row per
+`dvc pull`) and prints, as Markdown, the accuracy/PIE table, the beyond-accuracy table and the table of
+what PIEs are and how sure each finding is, one row per
 compressed config in params.yaml order, so the README's numbers are copied from a run, never typed.
 """
 
@@ -73,6 +74,41 @@ def beyond_table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def num(x: float | None, digits: int = 3, scale: float = 1.0) -> str:
+    return "–" if x is None else f"{x * scale:.{digits}f}"
+
+
+def certainty_table(stats: dict[str, Any], pie: dict[str, Any]) -> str:
+    """What PIEs are and how sure each finding is (issue 17), one row per compressed config."""
+    head = (
+        "| config | PIEs | label issues, PIEs / rest (%) | enrichment [95% bootstrap] | vote agreement, "
+        "PIEs / rest | atypicality, PIEs / rest | PIE set under leave-one-out: Jaccard mean (min), PIEs in "
+        "every resample | impacted classes, stable / fragile | detectable change, median / worst class "
+        "(pp) | members for 1 pp, median / worst class |"
+    )
+    rows = [head, "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, s in stats["configs"].items():
+        if name == "dense":
+            continue
+        p = pie["configs"][name]
+        interval = (
+            f"[{num(p['enrichment_low'], 2)}, {num(p['enrichment_high'], 2)}]"
+            if p.get("enrichment_low") is not None
+            else "–"
+        )
+        rows.append(
+            f"| {name} | {p['pies']} | {num(p['label_issue_rate_pies'], 1, 100)} / "
+            f"{num(p['label_issue_rate_rest'], 1, 100)} | {num(p['label_issue_enrichment'], 2)} {interval} | "
+            f"{num(p['agreement_pies'], 2)} / {num(p['agreement_rest'], 2)} | "
+            f"{num(p['atypicality_pies'], 2)} / {num(p['atypicality_rest'], 2)} | "
+            f"{num(p['pie_jaccard_loo_mean'], 2)} ({num(p['pie_jaccard_loo_min'], 2)}), {p['pies_stable']} | "
+            f"{s['impacted_stable_classes']} / {s['impacted_fragile_classes']} | "
+            f"±{num(s['detectable_change_median'], 2, 100)} / ±{num(s['detectable_change_worst'], 2, 100)} | "
+            f"{s['members_needed_median']} / {s['members_needed_worst']} |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repo", type=Path, default=Path("."), help="the study's repository (default: here)")
@@ -83,6 +119,8 @@ def main() -> None:
     print(accuracy_table(stats, pie))
     print()
     print(beyond_table(results))
+    print()
+    print(certainty_table(stats, pie))
 
 
 if __name__ == "__main__":
