@@ -188,18 +188,22 @@ class Workspace:
         self.env = environment(self.times, self.shell, spec.environ)
 
     def __enter__(self) -> Workspace:
-        self.shell.write_text(TIMED_SHELL)
-        self.shell.chmod(0o755)
-        spec = self.spec
-        for argv in (
-            ["git", "clone", "-q", "--no-checkout", spec.repo_url, str(self.repo)],
-            ["git", "-C", str(self.repo), "checkout", "-q", "--detach", spec.commit],
-        ):
-            rc, out = call(argv, self.root, self.env)
-            if rc:
-                raise StageFailed(f"{' '.join(argv[:3])}: {tail(out)}")
-        cache = spec.cache or str(self.root / "cache")
-        (self.repo / ".dvc/config.local").write_text(config_local(spec.remote, cache))
+        try:
+            self.shell.write_text(TIMED_SHELL)
+            self.shell.chmod(0o755)
+            spec = self.spec
+            for argv in (
+                ["git", "clone", "-q", "--no-checkout", spec.repo_url, str(self.repo)],
+                ["git", "-C", str(self.repo), "checkout", "-q", "--detach", spec.commit],
+            ):
+                rc, out = call(argv, self.root, self.env)
+                if rc:
+                    raise StageFailed(f"{' '.join(argv[:3])}: {tail(out)}")
+            cache = spec.cache or str(self.root / "cache")
+            (self.repo / ".dvc/config.local").write_text(config_local(spec.remote, cache))
+        except BaseException:
+            self.__exit__()  # with does not call __exit__ when __enter__ raises: the folder must go too
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

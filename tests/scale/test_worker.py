@@ -86,3 +86,12 @@ def test_a_remote_never_shows_its_credentials_in_logs() -> None:
     remote = Remote("team", (("access_key_id", "AKIA"), ("secret_access_key", "s3cr3t"), ("url", "s3://b")))
     text = repr(TaskSpec("x", "x", "/r", "0" * 40, remote, None))
     assert "s3cr3t" not in text and "AKIA" not in text and "s3://b" in text
+
+
+def test_a_failed_clone_raises_a_retryable_error_and_leaves_no_folder(tmp_path: Path) -> None:
+    from pipeline.scale.worker import StageFailed, Workspace
+
+    spec = TaskSpec("x", "x", str(tmp_path / "no-repo"), "0" * 40, Remote("r", ()), None, str(tmp_path / "w"))
+    with pytest.raises(StageFailed, match="git clone"), Workspace(spec):
+        pass
+    assert list((tmp_path / "w").iterdir()) == []
