@@ -42,8 +42,11 @@ import yaml
 from bench_predict import matmul_flops_per_second  # the reference rate every benchmark prints
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e_study import copy_project  # noqa: E402  (the project's files, as the e2e tests copy them)
+
 BIN = Path(sys.executable).parent
-COPIED = ["pipeline", "dvc.yaml", "families", ".gitignore", ".dvcignore", "data/.gitkeep", "pyproject.toml"]
 PRUNE = {"method": "magnitude", "scope": "layer", "schedule": "finetune", "lr": 0.05, "initial_sparsity": 0.0}
 PRUNE |= {"end_fraction": 0.75, "frequency": 20, "include_classifier": False}
 
@@ -93,13 +96,7 @@ def params(seeds: int, finetune_epochs: float) -> dict[str, Any]:
 def build(root: Path, seeds: int, finetune_epochs: float) -> Path:
     """The study, committed, with everything upstream of the cells run (serially, once)."""
     base = root / "base"
-    for name in COPIED:
-        src, dst = REPO / name, base / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "dvc.lock"))
-        else:
-            shutil.copy2(src, dst)
+    copy_project(base)
     (base / "params.yaml").write_text(yaml.safe_dump(params(seeds, finetune_epochs), sort_keys=False))
     sh(base, "git", "init", "-q")
     sh(base, "dvc", "init", "-q")

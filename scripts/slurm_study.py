@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.config import to_dict  # noqa: E402
 from tests.conftest import tiny_params  # noqa: E402
-from tests.e2e_study import COPIED, env  # noqa: E402
+from tests.e2e_study import copy_project, env  # noqa: E402
 
 LOCKS = [
     "dvc.lock",
@@ -48,13 +48,7 @@ def sh(cwd: Path, *argv: str, show: bool = False) -> str:
 
 def build(root: Path) -> Path:
     study = root / "study"
-    for name in COPIED:
-        src, dst = REPO / name, study / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "dvc.lock"))
-        else:
-            shutil.copy2(src, dst)
+    copy_project(study)
     (study / "params.yaml").write_text(yaml.safe_dump(to_dict(tiny_params()), sort_keys=False))
     sh(study, "git", "init", "-q")
     sh(study, "dvc", "init", "-q")

@@ -90,9 +90,8 @@ def lock_hashes(repo: Path) -> dict[str, str]:
     return {o["path"]: o["md5"] for lock in locks for s in lock["stages"].values() for o in s.get("outs", [])}
 
 
-def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A committed copy of the repository with the tiny params, after a full `dvc repro`."""
-    repo = tmp_path_factory.mktemp("study")
+def copy_project(repo: Path) -> None:
+    """The repository's code and DVC files (:data:`COPIED`, no dvc.lock) into ``repo``."""
     for name in COPIED:
         src, dst = REPO / name, repo / name
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +99,12 @@ def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "dvc.lock"))
         else:
             shutil.copy2(src, dst)
+
+
+def make_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A committed copy of the repository with the tiny params, after a full `dvc repro`."""
+    repo = tmp_path_factory.mktemp("study")
+    copy_project(repo)
     (repo / "params.yaml").write_text(yaml.safe_dump(to_dict(tiny_params()), sort_keys=False))
     sh(repo, "git", "init", "-q")
     sh(repo, "dvc", "init", "-q")

@@ -68,16 +68,21 @@ def selected(names: Iterable[str], patterns: Iterable[str]) -> set[str]:
     return chosen
 
 
-def upstream_closure(nodes: Mapping[str, Node], start: Iterable[str]) -> set[str]:
-    """``start`` and every stage they read from, directly or not."""
+def _reach(neighbours: Mapping[str, Iterable[str]], start: Iterable[str]) -> set[str]:
+    """``start`` and everything reachable from it through ``neighbours``."""
     seen: set[str] = set()
     todo = list(start)
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(nodes[name].upstream)
+            todo.extend(neighbours[name])
     return seen
+
+
+def upstream_closure(nodes: Mapping[str, Node], start: Iterable[str]) -> set[str]:
+    """``start`` and every stage they read from, directly or not."""
+    return _reach({n: node.upstream for n, node in nodes.items()}, start)
 
 
 def downstream_closure(nodes: Mapping[str, Node], start: Iterable[str]) -> set[str]:
@@ -86,14 +91,7 @@ def downstream_closure(nodes: Mapping[str, Node], start: Iterable[str]) -> set[s
     for node in nodes.values():
         for up in node.upstream:
             readers[up].add(node.name)
-    seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(readers[name])
-    return seen
+    return _reach(readers, start)
 
 
 def topological(nodes: Mapping[str, Node], names: set[str]) -> list[str]:
