@@ -1,57 +1,66 @@
-"""Scale benchmark of the analysis stages: ``stats`` and ``pie`` at ImageNet size, optionally against a
-baseline revision of the code on the same data.
+"""Scale benchmark of the analysis stages: ``traits``, ``stats`` and ``pie`` at ImageNet size, optionally
+against a baseline revision of the code on the same data.
 
     python scripts/bench_analysis.py [--examples 50000] [--members 30] [--configs 7] [--classes 1000]
-                                     [--baseline REV] [--repeats 1] [--workdir DIR] [--keep]
+                                     [--feature-width 512] [--baseline REV] [--repeats 1]
+                                     [--workdir DIR] [--keep]
                                      [--limit-seconds 60] [--limit-gb 4]
 
 It generates, seeded and vectorized, a synthetic study through the project's own writers: the clean
-prediction tables and their logits (``pipeline.io.predictions.write_predictions``; 50,000 test examples
-x 30 members x 7 configs = 10.5 million prediction rows over 1,000 classes by default), the prepared test
-split (``pipeline.io.prepared.save_prepared``: labels, small fake images for the PIE gallery, empty train
-and val splits) and a params.yaml (``population.seeds`` = the members, ``compress.configs`` = the configs,
-each entry copied from the measured code's own params.yaml). Then it runs ``python -m pipeline.stages.stats``
-and ``python -m pipeline.stages.pie`` on them, each as its own child process, exactly as ``dvc repro`` would.
+prediction tables and their logits (``pipeline.io.predictions.write_predictions``; 50,000 test examples x 30
+members x 7 configs = 10.5 million prediction rows over 1,000 classes by default), the prepared test split
+(``pipeline.io.prepared.save_prepared``: labels, small fake images for the PIE gallery, empty train and val
+splits), the dense members' atypicality (``pipeline.io.atypicality.write_atypicality``: 30 x 50,000, each
+measured in a synthetic penultimate representation of width 512, ResNet-18's) and a params.yaml
+(``population.seeds`` = the members, ``compress.configs`` = the configs, each entry copied from the measured
+code's own params.yaml). Then it runs ``python -m pipeline.stages.traits``, ``stats`` and ``pie`` on them,
+each as its own child process, exactly as ``dvc repro`` would.
 
-The data are shaped like a real study's: each example has a difficulty (the chance a dense member gets
-it right, mean 0.76) and a confusable class, and 5% carry a wrong label (ImageNet's validation set has about
+The data are shaped like a real study's: each example has a difficulty (the chance a dense member gets it
+right, mean 0.76) and a confusable class, and 5% carry a wrong label (ImageNet's validation set has about
 6%), which compression forgets first; a compressed config keeps most of a member's dense predictions and
-predicts the rest anew, worse the more damaged the config. The dense members' logits are realistic,
-because ``pie`` reads them in full (label issues with cleanlab, margin, entropy, atypicality): Gaussian
-logits in which the predicted class gets the largest one, lifted so that its softmax is the member's drawn
-confidence, and every column of the table (pred, p_pred, p_label, top5) is taken from those very float16
-logits. The compressed configs' logits are only ever checked for their shape (the memory-mapped header),
-so they are zeros, written by ``write_predictions`` and then made a sparse file in place: the same bytes,
-so the SHA-256 their table records still holds (``read_logits`` accepts them), but no disk blocks.
+predicts the rest anew, worse the more damaged the config. The dense members' logits are realistic, because
+``traits`` reads them in full (label issues with cleanlab, margin, entropy): Gaussian logits in which the
+predicted class gets the largest one, lifted so that its softmax is the member's drawn confidence, and every
+column of the table (pred, p_pred, p_label, top5) is taken from those very float16 logits. Each member's
+representation (from which its atypicality is measured, as the ``atypicality`` stage measures it; that stage
+runs the models, so it is not part of this benchmark) lies in a space of its own (its own class centroids),
+each example near the centroid of the class the member sees in it, farther out the harder it is. The
+compressed configs' logits are only ever checked for their shape (the memory-mapped header), so they are
+zeros, written by ``write_predictions`` and then made a sparse file in place: the same bytes, so the SHA-256
+their table records still holds (``read_logits`` accepts them), but no disk blocks.
 
 Disk use at the defaults (printed before generating, with what the folder really takes after): 3.4 GB, of
-which the dense logits 30 x 50,000 x 1,000 x 2 bytes = 3.0 GB, the tables about 0.25 GB (~24 bytes a row),
-the prepared split 13 MB and the stages' outputs about 0.15 GB per measured code (confusion matrices, PIE
-galleries); with ``--baseline`` 3.5 GB. The compressed logits' 18 GB are apparent size only (a copy that
-does not keep holes, ``cp`` without ``--sparse`` or a DVC add, would write them out). ``--members`` and
-``--classes`` scale the dense logits linearly; generation refuses to start when the disk is short. It takes
-about 2.5 minutes at the defaults (3.5 s per dense member, 0.2 s per compressed one, on 2 busy cores).
+which the dense logits 30 x 50,000 x 1,000 x 2 bytes = 3.0 GB, the atypicality 6 MB, the tables about 0.25 GB
+(~24 bytes a row), the prepared split 13 MB and the stages' outputs about 0.15 GB per measured code
+(confusion matrices, PIE galleries); with ``--baseline`` 3.5 GB. The compressed logits' 18 GB are apparent
+size only (a copy that does not keep holes, ``cp`` without ``--sparse`` or a DVC add, would write them out).
+``--members`` and ``--classes`` scale the dense logits linearly; generation refuses to start when the disk is
+short. It takes about 3 minutes at the defaults (4.5 s per dense member, 0.2 s per compressed one, on 2 busy
+cores).
 
-With ``--baseline REV`` the two stages also run from a ``git worktree`` of this repository at REV (made
-in a temporary folder, removed at the end; the main work tree is not touched), as ``python -m
-pipeline.stages.X`` with that tree as working directory and PYTHONPATH, so its own ``pipeline`` package is
-imported (checked before measuring), on the same generated data and with a params.yaml made from REV's
-own params.yaml. Current and baseline runs alternate; with ``--repeats R`` each stage runs R times per code
-and the fastest run (and the highest peak) counts. It prints, per stage, both wall times and peaks and the
-added share (current / baseline - 1): issue 17 asks that the new analysis (label issues, traits, power,
-leave-one-out stability) add at most 10% to the two stages' time at the 10.5 M-row scale, so measure
-against the revision before it, e.g. ``--baseline df27c27~1``.
+With ``--baseline REV`` the stages also run from a ``git worktree`` of this repository at REV (made in a
+temporary folder, removed at the end; the main work tree is not touched), as ``python -m pipeline.stages.X``
+with that tree as working directory and PYTHONPATH, so its own ``pipeline`` package is imported (checked
+before measuring), on the same generated data and with a params.yaml made from REV's own params.yaml; a stage
+REV does not have (``traits`` before issue 17) is not run for it, and REV's ``pie`` gets ``--traits`` only if
+REV has that stage. Current and baseline runs alternate; with ``--repeats R`` each stage runs R times per
+code and the fastest run (and the highest peak) counts. It prints, per stage, both wall times and peaks and
+the added share (current / baseline - 1), for the stages that rerun whenever a compression config is added or
+changed (``stats`` and ``pie``) and for all of them (with ``traits``, which reruns only for a new dense
+population): issue 17 asks that the new analysis (label issues, traits, power, leave-one-out stability) add
+at most 10% to the fan-in stages' time at the 10.5 M-row scale, so measure against the revision before it,
+e.g. ``--baseline 7e561dc``.
 
 It measures each stage's wall time (``time.perf_counter`` around the child) and peak resident memory (the
-child's own ``ru_maxrss`` from ``os.wait4``), and passes when the current code's two stages together take
-at most ``--limit-seconds`` and neither peaks above ``--limit-gb`` (the target: 60 s and 4 GB on a 2-core
-machine). Generation runs in a separate process and is timed apart: it is not part of the figure. (A
-child's ``ru_maxrss`` includes the peak of the process that started it, because Linux records the old
-address space's high-water mark at exec; so this process stays small and imports no NumPy: generation and
-the matrix-multiply rate, printed before and after as every benchmark here does, run in child processes.)
+child's own ``ru_maxrss`` from ``os.wait4``), and passes when the current code's stages together take at most
+``--limit-seconds`` and neither peaks above ``--limit-gb`` (the target: 60 s and 4 GB on a 2-core machine).
+Generation runs in a separate process and is timed apart: it is not part of the figure. (A child's
+``ru_maxrss`` includes the peak of the process that started it, because Linux records the old address space's
+high-water mark at exec; so this process stays small and imports no NumPy: generation and the matrix-multiply
+rate, printed before and after as every benchmark here does, run in child processes.)
 
-Exit status: 0 on PASS, 1 on FAIL or when a stage fails (its output is printed), 2 on a usage error.
-"""
+Exit status: 0 on PASS, 1 on FAIL or when a stage fails (its output is printed), 2 on a usage error."""
 
 from __future__ import annotations
 
@@ -78,7 +87,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-STAGES = ("stats", "pie")
+STAGES = ("traits", "stats", "pie")  # in dvc.yaml's order; a baseline without a stage skips it
+RECURRING = ("stats", "pie")  # rerun for every new or changed config; traits only for a new dense population
 # Compressed configs in order of increasing simulated damage; their entries come from params.yaml.
 COMPRESSED = (
     "magnitude_30",
@@ -112,6 +122,7 @@ class Shape:
     classes: int
     image_size: int
     configs: tuple[str, ...]  # "dense" first
+    width: int = 512  # the dense members' penultimate width (ResNet-18's; ResNet-50 has 2,048)
 
     @property
     def rows(self) -> int:
@@ -224,6 +235,23 @@ class Study:
         z[rows, pred] = np.maximum(np.log(p / (1 - p) * others_sum), others_max + MIN_MARGIN)
         return z.astype(np.float16)
 
+    def dense_atypicality(self, width: int) -> np.ndarray:
+        """(N,) float32 atypicality of a new dense member, measured as the ``atypicality`` stage does
+        (``class_normalized_distance``) in a penultimate representation of ``width`` in a space of its
+        own (its own class centroids): each example sits near the centroid of the class the member sees
+        in it (the truth, so a mislabelled example lies away from its given label's class), the harder
+        the example the farther out."""
+        import numpy as np
+
+        from pipeline.analysis.pie_traits import class_normalized_distance
+
+        centroids = self.rng.standard_normal((self.classes, width), dtype=np.float32) * 2.0
+        spread = (1.5 - self.ease).astype(np.float32)[:, None]
+        noise = self.rng.standard_normal((self.n, width), dtype=np.float32)
+        return class_normalized_distance(centroids[self.truth] + spread * noise, self.labels).astype(
+            np.float32
+        )
+
     def columns_of(self, logits: np.ndarray) -> dict[str, np.ndarray]:
         """A table's columns taken from its float16 logits: pred and top5 their best classes, p_pred and
         p_label their softmax."""
@@ -299,6 +327,7 @@ def generate(work: Path, shape: Shape) -> None:
     """Prediction tables with their logits and the prepared test split under ``work`` (a child process)."""
     import numpy as np
 
+    from pipeline.io.atypicality import write_atypicality
     from pipeline.io.predictions import PredictFolder, logits_path, write_predictions
     from pipeline.robustness import CLEAN_VIEW
 
@@ -310,6 +339,12 @@ def generate(work: Path, shape: Shape) -> None:
         dense.append(study.columns_of(logits))
         write_predictions(predict.config(shape.configs[0]).table(seed, CLEAN_VIEW), dense[-1], logits)
         del logits
+    write_atypicality(
+        work / "atypicality",
+        "fc",
+        shape.width,
+        {seed: study.dense_atypicality(shape.width) for seed in range(shape.members)},
+    )
     zeros = np.zeros((shape.examples, shape.classes), np.float16)
     for c, config in enumerate(shape.configs[1:], start=1):
         for seed in range(shape.members):
@@ -350,7 +385,8 @@ def disk_estimate(shape: Shape, codes: int) -> tuple[float, float]:
     n, k, m = shape.examples, shape.classes, shape.members
     logits = n * k * 2 + NPY_HEADER
     compressed = m * (len(shape.configs) - 1)
-    data = m * logits + shape.rows * TABLE_ROW_BYTES + n * (shape.image_size**2 + 8)
+    atypicality = m * (n * 4 + NPY_HEADER)
+    data = m * logits + atypicality + shape.rows * TABLE_ROW_BYTES + n * (shape.image_size**2 + 8)
     # per code: float64 (K, K) confusion matrices (mean and diff per config), ~2.5 KB of gallery and CSV
     # per PIE at up to 4% PIEs per config
     outputs = codes * (2 * len(shape.configs) * k * k * 8 + n * len(shape.configs) * 100)
@@ -425,6 +461,10 @@ def run_stage(name: str, code: Code, work: Path) -> StageRun:
     """Run one stage of ``code`` as a child process; its wall time and its own peak resident memory."""
     command = [sys.executable, "-m", f"pipeline.stages.{name}", "--params", str(code.params)]
     command += ["--prepare", str(work / "prepare"), "--predict", str(work / "predict")]
+    if name == "traits":
+        command += ["--atypicality", str(work / "atypicality")]
+    if name == "pie" and has_stage(code, "traits"):  # the pie stage reads what traits wrote
+        command += ["--traits", str(code.out / "traits")]
     command += ["--out", str(code.out / name)]
     with tempfile.TemporaryFile(mode="w+") as log:  # a file, not a pipe: a full pipe would block the child
         start = time.perf_counter()
@@ -442,12 +482,17 @@ def run_stage(name: str, code: Code, work: Path) -> StageRun:
     return StageRun(name, seconds, usage.ru_maxrss / 1024, output)  # ru_maxrss: kilobytes on Linux
 
 
+def has_stage(code: Code, name: str) -> bool:
+    return (code.root / "pipeline" / "stages" / f"{name}.py").is_file()
+
+
 def measure(codes: list[Code], work: Path, repeats: int) -> dict[str, list[StageRun]]:
-    """Per code label, each stage's best run of ``repeats`` (least time, highest peak); codes alternate."""
+    """Per code label, each stage's best run of ``repeats`` (least time, highest peak); codes alternate.
+    A stage the code does not have (traits before issue 17) is not run for it."""
     runs: dict[tuple[str, str], list[StageRun]] = {}
     for _ in range(repeats):
         for name in STAGES:
-            for code in codes:
+            for code in (code for code in codes if has_stage(code, name)):
                 runs.setdefault((code.label, name), []).append(run_stage(name, code, work))
     best: dict[str, list[StageRun]] = {}
     for (label, name), tries in runs.items():
@@ -471,6 +516,9 @@ def parse_args() -> argparse.Namespace:
         help=f"configs, dense included (2 to {len(COMPRESSED) + 1}, default 7)",
     )
     p.add_argument("--classes", type=int, default=1000, help="classes (default 1,000)")
+    p.add_argument(
+        "--feature-width", type=int, default=512, help="the dense members' penultimate width (default 512)"
+    )
     p.add_argument("--baseline", metavar="REV", help="also run the stages of this git revision, same data")
     p.add_argument("--repeats", type=int, default=1, help="runs per stage and code; the fastest counts")
     p.add_argument(
@@ -486,15 +534,21 @@ def parse_args() -> argparse.Namespace:
         p.error(f"--configs must be 2 to {len(COMPRESSED) + 1}")
     if args.baseline is not None and args.baseline.startswith("-"):
         p.error("--baseline: a revision, not an option")
-    if args.classes < 6 or args.examples < 1 or args.members < 1 or args.repeats < 1:
-        p.error("need at least 6 classes, 1 example, 1 member and 1 repeat")
+    if (
+        args.classes < 6
+        or args.examples < 1
+        or args.members < 1
+        or args.repeats < 1
+        or args.feature_width < 1
+    ):
+        p.error("need at least 6 classes, 1 example, 1 member, 1 repeat and a feature width of 1")
     return args
 
 
 def main() -> int:
     args = parse_args()
     names = ("dense", *COMPRESSED[: args.configs - 1])
-    shape = Shape(args.examples, args.members, args.classes, args.image_size, names)
+    shape = Shape(args.examples, args.members, args.classes, args.image_size, names, args.feature_width)
     temporary = args.workdir is None
     work = Path(tempfile.mkdtemp(prefix="bench_analysis_")) if temporary else args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -563,27 +617,44 @@ def realism(out: Path) -> None:
 
 
 def compare(current: list[StageRun], baseline: list[StageRun], label: str) -> None:
-    """Per stage and both together: current against baseline wall time and peak, and the added share."""
+    """Per stage, the stages rerun for every config (stats and pie) and all of them: current against
+    baseline wall time and peak, and the added share (a stage the baseline lacks adds all of its time)."""
     print(f"current code against {label}:")
-    print(f"{'stage':<6} {'current':>21} {'baseline':>21} {'added time':>11} {'added peak':>11}")
+    print(f"{'stage':<16} {'current':>21} {'baseline':>21} {'added time':>11} {'added peak':>11}")
+    base = {run.name: run for run in baseline}
     rows = [
-        (a.name, a.seconds, a.peak_mb, b.seconds, b.peak_mb) for a, b in zip(current, baseline, strict=True)
-    ]
-    both = (
-        "both",
-        sum(row[1] for row in rows),
-        max(row[2] for row in rows),
-        sum(row[3] for row in rows),
-        max(row[4] for row in rows),
-    )
-    for name, seconds, peak, base_seconds, base_peak in [*rows, both]:
-        print(
-            f"{name:<6} {seconds:>9.1f} s {peak:>6.0f} MB {base_seconds:>9.1f} s {base_peak:>6.0f} MB "
-            f"{seconds / base_seconds - 1:>+11.1%} {peak / base_peak - 1:>+11.1%}"
+        (
+            a.name,
+            a.seconds,
+            a.peak_mb,
+            base[a.name].seconds if a.name in base else 0.0,
+            base[a.name].peak_mb if a.name in base else 0.0,
         )
-    added = both[1] / both[3] - 1
-    within = "within" if added <= ISSUE_17_SHARE else "over"
-    print(f"issue 17: the current code adds {added:+.1%} to both stages' time, {within} {ISSUE_17_SHARE:.0%}")
+        for a in current
+    ]
+
+    def total(
+        name: str, chosen: list[tuple[str, float, float, float, float]]
+    ) -> tuple[str, float, float, float, float]:
+        return (
+            name,
+            sum(r[1] for r in chosen),
+            max(r[2] for r in chosen),
+            sum(r[3] for r in chosen),
+            max(r[4] for r in chosen),
+        )
+
+    recurring = total("stats + pie", [r for r in rows if r[0] in RECURRING])
+    every = total("all stages", rows)
+    for name, seconds, peak, base_seconds, base_peak in [*rows, recurring, every]:
+        added = f"{seconds / base_seconds - 1:>+11.1%}" if base_seconds else f"{'(new)':>11}"
+        added_peak = f"{peak / base_peak - 1:>+11.1%}" if base_peak else f"{'(new)':>11}"
+        base_cells = f"{base_seconds:>9.1f} s {base_peak:>6.0f} MB" if base_seconds else f"{'-':>21}"
+        print(f"{name:<16} {seconds:>9.1f} s {peak:>6.0f} MB {base_cells} {added} {added_peak}")
+    for name, seconds, _, base_seconds, _ in (recurring, every):
+        added = seconds / base_seconds - 1
+        within = "within" if added <= ISSUE_17_SHARE else "over"
+        print(f"issue 17, {name}: the current code adds {added:+.1%}, {within} {ISSUE_17_SHARE:.0%}")
 
 
 def verdict(runs: list[StageRun], limit_s: float, limit_gb: float) -> int:

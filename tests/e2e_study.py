@@ -57,7 +57,8 @@ def ran(out: str) -> set[str]:
 
 
 PER_CONFIG = ("predict", "saliency", "representations")  # the @config stages
-DENSE_REFERENCES = {"saliency_reference", "representations_reference"}  # the dense population's, once
+# The dense population's, computed once for every config
+DENSE_REFERENCES = {"saliency_reference", "representations_reference", "atypicality", "traits"}
 
 
 def per_config(configs: tuple[str, ...]) -> set[str]:

@@ -25,6 +25,8 @@ from .conftest import REPO
 
 STAGE_FILES = [REPO / "dvc.yaml", *sorted(REPO.glob("families/*/dvc.yaml"))]
 EXPECTED = {"code", "validate", "prepare", "corrupt", "train", "compress", "predict", "stats", "pie"} | {
+    "atypicality",
+    "traits",
     "saliency_reference",
     "saliency",
     "robustness",

@@ -89,12 +89,12 @@ def certainty(ref: Reference, comp: Population, recall: np.ndarray, cfg: StatsPa
     dense_top1, comp_top1 = ref.top1, comp.top1()
     detectable = power.detectable_changes(ref.recall, recall, cfg.alpha, cfg.power)
 
-    def impacted(idx: np.ndarray) -> np.ndarray:
-        sub = stats.class_impact(ref.recall[idx], recall[idx], dense_top1[idx], comp_top1[idx], cfg.alpha)
-        return np.asarray(sub.impacted)
-
     paired = tuple(comp.seeds) == tuple(ref.population.seeds)
-    freq = power.frequency(impacted, comp.members) if paired else np.full(recall.shape[1], np.nan)
+    resamples = np.array(power.leave_one_out(comp.members)) if paired else np.zeros((0, 0), int)
+    freq = np.full(recall.shape[1], np.nan)
+    if len(resamples):  # every resample's per-class test at once: (R, M - 1, K)
+        stacked = (ref.recall[resamples], recall[resamples], dense_top1[resamples], comp_top1[resamples])
+        freq = stats.impacted_flags(*stacked, cfg.alpha).mean(axis=0)
     sd_d, sd_c = ref.recall.std(axis=0, ddof=1), recall.std(axis=0, ddof=1)
     pooled = np.sqrt((sd_d**2 + sd_c**2) / 2)
     needed: list[int | None] = [None, None]

@@ -44,6 +44,38 @@ def modal_labels(votes: np.ndarray) -> Modal:
     return Modal(label=label.astype(np.int64), votes=top.astype(np.int64), tie=tie)
 
 
+def modal_without_one(votes: np.ndarray, modal: Modal, members: int) -> np.ndarray:
+    """(N,) the modal label each example gets when one vote for its modal label is taken away (by
+    leaving out a member that voted for it; leaving out any other member never changes it).
+
+    Exact, from the full vote counts: with a tie at the top the modal label (the largest id tied)
+    drops out of it, so the next largest id tied wins; without one, the modal label joins the classes
+    one vote behind, and the largest id among them wins. Only examples without a clear majority can
+    change (a modal count at least two above everything the other members could give another class);
+    the rest keep their label without their vote rows being read. ``members``: the votes per example."""
+    out = modal.label.copy()
+    rows = np.flatnonzero(2 * modal.votes < members + 2)
+    k = votes.shape[1]
+    for tie in (True, False):
+        sub = rows[modal.tie[rows] == tie]
+        if not sub.size:
+            continue
+        label, top = modal.label[sub], modal.votes[sub].astype(votes.dtype)
+        if tie:  # the other classes at the top count
+            pick = votes[sub] == top[:, None]
+        else:  # the modal label, one vote down, with the classes one behind
+            pick = votes[sub] == (top - 1)[:, None]
+        pick[np.arange(sub.size), label] = not tie
+        out[sub] = (k - 1) - np.argmax(pick[:, ::-1], axis=1)
+    return out
+
+
+def leave_one_out_modal(pred: np.ndarray, modal: Modal, without_one: np.ndarray, member: int) -> np.ndarray:
+    """(N,) the modal labels of the population (M, N) ``pred`` without member ``member``
+    (:func:`modal_without_one` gives ``without_one``)."""
+    return np.where(pred[member] == modal.label, without_one, modal.label)
+
+
 def modal_of(pred: np.ndarray, num_classes: int) -> Modal:
     """The modal labels of a population's (M, N) predictions."""
     return modal_labels(vote_counts(pred, num_classes))

@@ -28,16 +28,23 @@ log = logging.getLogger("pipeline.pie")
 
 @dataclass(frozen=True)
 class Votes:
-    """A population with its (N, K) vote counts and modal labels."""
+    """A population with its (N, K) vote counts, modal labels and each example's modal label when one
+    vote for it is left out (:func:`pipeline.analysis.pie.modal_without_one`)."""
 
     population: Population
     votes: np.ndarray
     modal: pie.Modal
+    without_one: np.ndarray
 
     @classmethod
     def of(cls, population: Population, num_classes: int) -> Votes:
         votes = pie.vote_counts(population.pred, num_classes)
-        return cls(population, votes, pie.modal_labels(votes))
+        modal = pie.modal_labels(votes)
+        return cls(population, votes, modal, pie.modal_without_one(votes, modal, population.members))
+
+    def leave_out(self, member: int) -> np.ndarray:
+        """(N,) the modal labels without member ``member`` (row of ``population.pred``)."""
+        return pie.leave_one_out_modal(self.population.pred, self.modal, self.without_one, member)
 
 
 @dataclass(frozen=True)
@@ -73,18 +80,20 @@ class Stability:
         }
 
 
-def stability(dense: Population, comp: Population, k: int, mask: np.ndarray) -> Stability:
-    """:class:`Stability` of the PIE set (NaN and None with fewer than 3 members or unpaired seeds)."""
-    resamples = power.leave_one_out(comp.members) if tuple(comp.seeds) == tuple(dense.seeds) else []
+def stability(dense: Votes, comp: Votes, mask: np.ndarray) -> Stability:
+    """:class:`Stability` of the PIE set (NaN and None with fewer than 3 members or unpaired seeds). Each
+    resample's modal labels come from the full vote counts (:meth:`Votes.leave_out`), never recounted."""
+    paired = tuple(comp.population.seeds) == tuple(dense.population.seeds)
+    resamples = power.leave_one_out(comp.population.members) if paired else []
     if not resamples:
         return Stability(np.full(mask.shape, np.nan), None, None)
-
-    def found(idx: np.ndarray) -> np.ndarray:
-        return pie.pies(pie.modal_of(dense.pred[idx], k), pie.modal_of(comp.pred[idx], k))
-
-    sets = [found(idx) for idx in resamples]
-    jac = [power.jaccard(mask, other) for other in sets]
-    return Stability(np.mean(sets, axis=0), float(np.mean(jac)), float(np.min(jac)))
+    counts = np.zeros(mask.shape, np.int64)
+    jac = []
+    for member in range(len(resamples)):  # resample i leaves out member i
+        found = comp.leave_out(member) != dense.leave_out(member)
+        counts += found
+        jac.append(power.jaccard(mask, found))
+    return Stability(counts / len(resamples), float(np.mean(jac)), float(np.min(jac)))
 
 
 def config_pies(
@@ -99,7 +108,7 @@ def config_pies(
     d = dense.population
     result = pie.summarize(mask, d.labels, d.correct, comp.correct, dense.modal, own.modal)
     score = pie.graded_score(dense.votes, own.votes, d.members, comp.members)
-    stable = stability(d, comp, k, mask)
+    stable = stability(dense, own, mask)
     summary = result.as_dict() | {"mean_score": float(score.mean())} | stable.summary(mask)
     summary |= contrast(traits, mask) if traits is not None else {}
     summary = {key: clean(v) for key, v in summary.items()}

@@ -1,17 +1,20 @@
 """What PIEs are: each test example's traits under the dense population, and how PIEs differ in them.
 
-Every trait is computed once, from the dense population's stored clean predictions (their logits are
-out-of-sample: no member saw the test split), without running any model:
+Every trait is computed once per dense population, in the ``traits`` stage, from what the dense members
+already stored: their clean logits (out-of-sample: no member saw the test split) and, from the
+``atypicality`` stage (the one model run this needs), each member's atypicality in its penultimate
+representation:
 
-- **label issue**: confident learning (``cleanlab.filter.find_label_issues``) on the members' mean
-  softmax probabilities flags examples whose given label is likely wrong; ``label_quality``
-  (``cleanlab.rank.get_label_quality_scores``, self-confidence) ranks them, lowest first;
+- **label issue**: confident learning (``cleanlab.filter.find_label_issues``, ``prune_by_noise_rate``)
+  on the members' mean softmax probabilities flags examples whose given label is likely wrong;
+  ``label_quality`` (``cleanlab.rank.get_label_quality_scores``, self-confidence) ranks them, lowest
+  first;
 - **uncertainty**: the dense vote agreement (share of members voting the modal label), the margin
   between the two most probable classes of the mean probabilities, and their entropy (nats);
-- **atypicality**: the distance of the example's mean logit vector to the centroid of its class's
-  examples, in units of that class's median such distance (1: a typical member of its class). This is
-  the dense members' output representation (the logits), not the penultimate layer: that would need
-  the members run again over the test split, which this stage does not do.
+- **atypicality**: in each member's penultimate representation, the example's distance to the centroid
+  of its class's examples in units of that class's median such distance (1: a typical member of its
+  class), averaged over the members (their representations are not aligned, so each is measured in
+  its own).
 
 Per config, PIEs are contrasted with the rest: the label-issue rate in each and their ratio (the
 enrichment) with a bootstrap interval, and the mean of every other trait in each.
@@ -28,13 +31,40 @@ import numpy as np
 BOOTSTRAP = 1000
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, in float64."""
-    z = logits.astype(np.float64)
-    z -= z.max(axis=-1, keepdims=True)
+CHUNK = 1024  # rows of logits turned into probabilities at a time: the float32 temporaries stay in cache
+THREADS = 2  # chunks run on this many threads (NumPy's ufuncs release the GIL)
+
+
+def _add_softmax(member: np.ndarray, total: np.ndarray, start: int) -> None:
+    """``total[rows] += softmax(member[rows])`` in float32, for the ``CHUNK`` rows from ``start``."""
+    z = member[start : start + CHUNK].astype(np.float32)
+    z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
+    z *= 1 / z.sum(axis=1, keepdims=True)
+    total[start : start + CHUNK] += z
+
+
+def mean_probabilities(logits: Iterable[np.ndarray]) -> tuple[np.ndarray, int]:
+    """((N, K) float32 mean softmax of the members' (N, K) logits, the number of members), one member
+    and ``CHUNK`` rows at a time (never (M, N, K)), the chunks on ``THREADS`` threads (each its own rows
+    of the sum, so the result does not depend on their order)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    total: np.ndarray | None = None
+    members = 0
+    with ThreadPoolExecutor(THREADS) as pool:
+        for member in logits:
+            if total is None:
+                total = np.zeros(member.shape, np.float32)
+            elif member.shape != total.shape:
+                raise ValueError(f"members' logits differ in shape: {member.shape} and {total.shape}")
+            starts = range(0, member.shape[0], CHUNK)
+            list(pool.map(_add_softmax, [member] * len(starts), [total] * len(starts), starts))
+            members += 1
+    if total is None:
+        raise ValueError("no members' logits")
+    total /= members
+    return total, members
 
 
 @dataclass(frozen=True)
@@ -60,58 +90,82 @@ class Traits:
 
 def label_issues(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(flagged (N,) bool, quality (N,)) from confident learning on out-of-sample probabilities. Classes
-    absent from ``labels`` are dropped first (cleanlab needs every column seen)."""
+    absent from ``labels`` are dropped first (cleanlab needs every column seen) and the rows renormalized."""
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
     present = np.unique(labels)
-    remap = np.full(probs.shape[1], -1)
-    remap[present] = np.arange(present.size)
-    p = probs[:, present]
-    p = p / p.sum(axis=1, keepdims=True)
-    y = remap[labels]
     if present.size < 2:
         return np.zeros(labels.shape, bool), np.ones(labels.shape)
+    y, p = labels, probs
+    if present.size < probs.shape[1]:
+        remap = np.full(probs.shape[1], -1)
+        remap[present] = np.arange(present.size)
+        p = probs[:, present]
+        p = p / p.sum(axis=1, keepdims=True)
+        y = remap[labels]
     flagged = find_label_issues(y, p, filter_by="prune_by_noise_rate")
     return np.asarray(flagged, bool), np.asarray(get_label_quality_scores(y, p), np.float64)
 
 
 def uncertainty(probs: np.ndarray, votes: np.ndarray, members: int) -> tuple[np.ndarray, ...]:
     """(agreement, margin, entropy) of (N, K) mean probabilities and (N, K) vote counts."""
+    from scipy.special import entr
+
     agreement = votes.max(axis=1) / members
-    top2 = np.sort(probs, axis=1)[:, -2:] if probs.shape[1] > 1 else np.hstack([np.zeros_like(probs), probs])
-    margin = top2[:, 1] - top2[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = -np.sum(np.where(probs > 0, probs * np.log(probs), 0.0), axis=1)
+    k = probs.shape[1]
+    top2 = np.partition(probs, k - 2, axis=1)[:, -2:] if k > 1 else np.hstack([np.zeros_like(probs), probs])
+    margin = (top2[:, 1] - top2[:, 0]).astype(np.float64)
+    entropy = entr(probs).sum(axis=1, dtype=np.float64)  # entr(p) = -p log p, 0 at p = 0
     return agreement, margin, entropy
 
 
-def atypicality(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(N,) distance of each row of ``features`` to its class centroid over the class's median distance."""
-    out = np.ones(labels.shape[0])
-    for c in np.unique(labels):
-        rows = labels == c
-        dist = np.linalg.norm(features[rows] - features[rows].mean(axis=0), axis=1)
-        median = float(np.median(dist))
-        out[rows] = dist / median if median > 0 else 1.0
-    return out
+def class_normalized_distance(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N,) distance of each row of ``features`` (N, D) to its class's centroid over the class's median
+    such distance (1.0 for a class whose examples all sit on their centroid). The class sums are one
+    sparse one-hot product, the medians read off one sort by class and distance; float32 throughout."""
+    from scipy import sparse
+
+    n = labels.shape[0]
+    k = int(labels.max()) + 1 if n else 0
+    x = features.astype(np.float32)
+    sizes = np.bincount(labels, minlength=k)
+    onehot = sparse.csr_matrix((np.ones(n, np.float32), (labels, np.arange(n))), shape=(k, n))
+    centroids = np.asarray(onehot @ x) / np.maximum(sizes, 1).astype(np.float32)[:, None]
+    offset = x - centroids[labels]
+    dist = np.sqrt(np.einsum("nd,nd->n", offset, offset, dtype=np.float64))
+    order = np.lexsort((dist, labels))  # by class, then distance: each class's medians by position
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    medians = np.zeros(k)
+    present = sizes > 0
+    low = dist[order[starts[present] + (sizes[present] - 1) // 2]]
+    high = dist[order[starts[present] + sizes[present] // 2]]
+    medians[present] = (low + high) / 2
+    scale = medians[labels]
+    return np.where(scale > 0, dist / np.where(scale > 0, scale, 1.0), 1.0)
 
 
-def dense_traits(logits: Iterable[np.ndarray], labels: np.ndarray, votes: np.ndarray) -> Traits:
-    """The traits of every test example from the dense members' (N, K) logits, one member at a time
-    (float64 sums of (N, K), never (M, N, K)), and their (N, K) votes."""
-    probs = np.zeros(votes.shape, dtype=np.float64)
-    mean_logits = np.zeros(votes.shape, dtype=np.float64)
-    members = 0
-    for member in logits:
-        probs += softmax(member)
-        mean_logits += member
-        members += 1
-    probs /= members
-    mean_logits /= members
+def mean_atypicality(members: Iterable[np.ndarray]) -> np.ndarray:
+    """(N,) the mean over the members of their (N,) :func:`class_normalized_distance`, each measured in
+    the member's own representation (they are not aligned)."""
+    total, count = None, 0
+    for member in members:
+        total = member.astype(np.float64) if total is None else total + member
+        count += 1
+    if total is None:
+        raise ValueError("no members' atypicality")
+    return total / count
+
+
+def dense_traits(
+    logits: Iterable[np.ndarray], atypicality: Iterable[np.ndarray], labels: np.ndarray, votes: np.ndarray
+) -> Traits:
+    """The traits of every test example from the dense members' (N, K) logits and (N,) atypicality in
+    their penultimate representations, one member at a time, and their (N, K) votes."""
+    probs, members = mean_probabilities(logits)
     flagged, quality = label_issues(labels, probs)
     agreement, margin, entropy = uncertainty(probs, votes, members)
-    return Traits(flagged, quality, agreement, margin, entropy, atypicality(mean_logits, labels))
+    return Traits(flagged, quality, agreement, margin, entropy, mean_atypicality(atypicality))
 
 
 def _rate(mask: np.ndarray) -> float:
@@ -153,3 +207,15 @@ def contrast(traits: Traits, pie_mask: np.ndarray, confidence: float = 0.95) -> 
         out[f"{name}_pies"] = float(values[pie_mask].mean()) if pie_mask.any() else None
         out[f"{name}_rest"] = float(values[~pie_mask].mean()) if (~pie_mask).any() else None
     return out
+
+
+def log_line(traits: Traits, members: int, layer: str) -> str:
+    """The traits stage's closing line: label issues, mean agreement and atypicality."""
+    from pipeline.numbers import fmt
+
+    return (
+        f"{traits.label_issue.size} test examples, {members} dense members: {int(traits.label_issue.sum())} "
+        f"label issues ({fmt(float(traits.label_issue.mean()))}), mean agreement "
+        f"{fmt(float(traits.agreement.mean()))}, mean atypicality {fmt(float(traits.atypicality.mean()))} "
+        f"(in the input of {layer})"
+    )

@@ -13,53 +13,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 MAX_MEMBERS = 10_000  # beyond this a members-needed search reports None
 
 
-def _power(delta: np.ndarray, se: np.ndarray, df: np.ndarray, crit: np.ndarray) -> np.ndarray:
-    """P(|T| > crit) for T ~ noncentral t(df, delta / se), elementwise."""
+def _power(nc: np.ndarray, df: np.ndarray, crit: np.ndarray) -> np.ndarray:
+    """P(|T| > crit) for T ~ noncentral t(df, nc), elementwise."""
     from scipy import stats
 
-    nc = delta / se
     lower = stats.nct.cdf(-crit, df, nc)  # underflows to NaN far in the tail, where it is 0
     return np.asarray(stats.nct.sf(crit, df, nc) + np.where(np.isfinite(lower), lower, 0.0))
 
 
-def welch_df(var_a: np.ndarray, n_a: int, var_b: np.ndarray, n_b: int) -> np.ndarray:
+def welch_df(
+    var_a: np.ndarray, n_a: np.ndarray | int, var_b: np.ndarray, n_b: np.ndarray | int
+) -> np.ndarray:
     """Welch-Satterthwaite degrees of freedom of two sample variances."""
     a, b = var_a / n_a, var_b / n_b
-    return np.asarray((a + b) ** 2 / (a**2 / (n_a - 1) + b**2 / (n_b - 1)))
+    return np.asarray((a + b) ** 2 / (a**2 / (np.asarray(n_a) - 1) + b**2 / (np.asarray(n_b) - 1)))
+
+
+def noncentrality(df: np.ndarray, crit: np.ndarray, power: float) -> np.ndarray:
+    """Elementwise, the noncentrality at which the two-sided test with critical value ``crit`` on ``df``
+    degrees of freedom reaches ``power``: power rises with it from alpha at 0, so the root is bracketed
+    by 0 and a bound doubled until the power passes ``power``, and found by Chandrupatla's method
+    (``scipy.optimize.elementwise.find_root``) to within a few ulps."""
+    from scipy.optimize.elementwise import find_root
+
+    high = crit + 4.0  # above 0.99 power at crit + 4 for any df: rarely doubled
+    while (short := _power(high, df, crit) < power).any():
+        high = np.where(short, high * 2, high)
+    found = find_root(lambda nc, d, c: _power(nc, d, c) - power, (np.zeros_like(high), high), args=(df, crit))
+    return np.asarray(found.x)
 
 
 def detectable_changes_sd(
-    sd_a: np.ndarray, n_a: int, sd_b: np.ndarray, n_b: int, alpha: float = 0.05, power: float = 0.8
+    sd_a: np.ndarray | float,
+    n_a: np.ndarray | int,
+    sd_b: np.ndarray | float,
+    n_b: np.ndarray | int,
+    alpha: float = 0.05,
+    power: float = 0.8,
 ) -> np.ndarray:
-    """Elementwise over standard deviations: the smallest |mean change| that Welch's two-sided test at
-    ``alpha`` detects with ``power``; NaN where undefined (fewer than two members, no spread in either
-    population). Bisection on all elements at once: power rises with the change."""
+    """Elementwise over standard deviations and population sizes (broadcast): the smallest |mean change|
+    that Welch's two-sided test at ``alpha`` detects with ``power``, that is the standard error times
+    the noncentrality reaching ``power`` (:func:`noncentrality`); NaN where undefined (fewer than two
+    members, no spread in either population)."""
     from scipy import stats
 
-    sd_a, sd_b = np.atleast_1d(np.asarray(sd_a, float)), np.atleast_1d(np.asarray(sd_b, float))
-    out = np.full(np.broadcast(sd_a, sd_b).shape, np.nan)
-    ok = np.isfinite(sd_a + sd_b) & (sd_a + sd_b > 0)
-    if n_a < 2 or n_b < 2 or not ok.any():
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, float)) for x in (sd_a, n_a, sd_b, n_b)))
+    sd_a, n_a, sd_b, n_b = arrays
+    out = np.full(sd_a.shape, np.nan)
+    ok = np.isfinite(sd_a + sd_b) & (sd_a + sd_b > 0) & (n_a >= 2) & (n_b >= 2)
+    if not ok.any():
         return out
-    var_a, var_b = sd_a[ok] ** 2, sd_b[ok] ** 2
-    se = np.sqrt(var_a / n_a + var_b / n_b)
-    df = welch_df(var_a, n_a, var_b, n_b)
-    crit = stats.t.ppf(1 - alpha / 2, df)
-    low, high = np.zeros_like(se), se * (crit + 4.0)  # above 0.99 power at crit + 4 standard errors
-    while (short := _power(high, se, df, crit) < power).any():
-        high = np.where(short, high * 2, high)
-    for _ in range(60):  # 2^-60 of the bracket: far below any recall's resolution
-        mid = (low + high) / 2
-        reached = _power(mid, se, df, crit) >= power
-        low, high = np.where(reached, low, mid), np.where(reached, mid, high)
-    out[ok] = high
+    var_a, var_b, na, nb = sd_a[ok] ** 2, sd_b[ok] ** 2, n_a[ok], n_b[ok]
+    se = np.sqrt(var_a / na + var_b / nb)
+    df = welch_df(var_a, na, var_b, nb)
+    out[ok] = se * noncentrality(df, stats.t.ppf(1 - alpha / 2, df), power)
     return out
 
 
@@ -82,21 +94,26 @@ def members_needed(
     sd_a: float, sd_b: float, change: float, alpha: float = 0.05, power: float = 0.8
 ) -> int | None:
     """The smallest n (members in each population) whose detectable change is at most ``change``;
-    None when undefined or beyond ``MAX_MEMBERS``."""
+    None when undefined or beyond ``MAX_MEMBERS``.
 
-    def ok(n: int) -> bool:
-        d = detectable_change(sd_a, n, sd_b, n, alpha, power)
-        return bool(np.isfinite(d) and d <= change)
+    The detectable change falls with n, and never below the normal test's, ``(z_alpha/2 + z_power) *
+    sqrt((sd_a^2 + sd_b^2) / n)``: the search starts a little below the n at which that one reaches
+    ``change`` and evaluates whole windows of consecutive n at once, each twice as wide as the last."""
+    from scipy import stats
 
-    if not np.isfinite(detectable_change(sd_a, 2, sd_b, 2, alpha, power)) or not ok(MAX_MEMBERS):
+    spread = sd_a**2 + sd_b**2
+    if not (np.isfinite(spread) and spread > 0 and change > 0):
         return None
-    low, high = 2, MAX_MEMBERS  # detectable change falls with n: bisect for the first n that is ok
-    if ok(low):
-        return low
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if ok(mid) else (mid, high)
-    return high
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    low = max(2, int(0.9 * z**2 * spread / change**2))
+    width = 16
+    while low <= MAX_MEMBERS:
+        n = np.arange(low, min(low + width, MAX_MEMBERS + 1))
+        reached = np.flatnonzero(detectable_changes_sd(sd_a, n, sd_b, n, alpha, power) <= change)
+        if reached.size:
+            return int(n[reached[0]])
+        low, width = int(n[-1]) + 1, width * 2
+    return None
 
 
 def leave_one_out(members: int) -> list[np.ndarray]:
@@ -106,15 +123,6 @@ def leave_one_out(members: int) -> list[np.ndarray]:
         return []
     every = np.arange(members)
     return [np.delete(every, i) for i in range(members)]
-
-
-def frequency(found: Callable[[np.ndarray], np.ndarray], members: int) -> np.ndarray:
-    """For a finding computed from a subset of members (``found(indices)`` -> bool array), the share of
-    leave-one-out resamples in which each element is found; NaN everywhere when there are none."""
-    resamples = leave_one_out(members)
-    if not resamples:
-        return np.full(found(np.arange(members)).shape, np.nan)
-    return np.mean([found(idx) for idx in resamples], axis=0)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

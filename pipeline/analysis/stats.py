@@ -124,23 +124,15 @@ def class_impact(
     """
     from scipy import stats
 
+    t, p, undefined = _normalized_test(dense_recall, compressed_recall, dense_top1, compressed_top1)
     dense_norm = dense_recall - float(np.mean(dense_top1))
     comp_norm = compressed_recall - float(np.mean(compressed_top1))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        # Identical recalls in every member (e.g. 1.0 everywhere) make scipy warn and return NaN.
         warnings.simplefilter("ignore", RuntimeWarning)
-        test = stats.ttest_ind(dense_norm, comp_norm, axis=0, equal_var=False)
         raw = stats.ttest_ind(dense_recall, compressed_recall, axis=0, equal_var=False)
         ci = raw.confidence_interval(confidence_level=confidence)  # of mean(dense) - mean(compressed)
         dense_mean = dense_recall.mean(axis=0)
         comp_mean = compressed_recall.mean(axis=0)
-    t = np.asarray(test.statistic, dtype=np.float64)
-    p = np.asarray(test.pvalue, dtype=np.float64)
-    # Constant recalls have no spread, but subtracting the mean top-1 leaves rounding noise (~1e-33) in
-    # the variance, which would give a huge t and p ~ 0: decide on the raw recalls instead.
-    flat = (np.ptp(dense_recall, axis=0) == 0) & (np.ptp(compressed_recall, axis=0) == 0)
-    undefined = ~np.isfinite(t) | flat
-    t[undefined], p[undefined] = np.nan, np.nan
     low, high = -np.asarray(ci.high, dtype=np.float64), -np.asarray(ci.low, dtype=np.float64)
     low[undefined], high[undefined] = np.nan, np.nan
     q = benjamini_hochberg(p)
@@ -160,6 +152,46 @@ def class_impact(
         impacted=impacted,
         impacted_fdr=impacted_fdr,
     )
+
+
+def _normalized_test(
+    dense_recall: np.ndarray,
+    compressed_recall: np.ndarray,
+    dense_top1: np.ndarray,
+    compressed_top1: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t, p, undefined) of :func:`class_impact`'s test, over the members axis (the second last): recalls
+    (..., M, K) and top-1s (..., M), so that stacked resamples (R, M, K) are tested at once."""
+    from scipy import stats
+
+    dense_norm = dense_recall - np.mean(dense_top1, axis=-1)[..., None, None]
+    comp_norm = compressed_recall - np.mean(compressed_top1, axis=-1)[..., None, None]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # Identical recalls in every member (e.g. 1.0 everywhere) make scipy warn and return NaN.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        test = stats.ttest_ind(dense_norm, comp_norm, axis=-2, equal_var=False)
+    t = np.array(test.statistic, dtype=np.float64)
+    p = np.array(test.pvalue, dtype=np.float64)
+    # Constant recalls have no spread, but subtracting the mean top-1 leaves rounding noise (~1e-33) in
+    # the variance, which would give a huge t and p ~ 0: decide on the raw recalls instead.
+    flat = (np.ptp(dense_recall, axis=-2) == 0) & (np.ptp(compressed_recall, axis=-2) == 0)
+    undefined = ~np.isfinite(t) | flat
+    t[undefined], p[undefined] = np.nan, np.nan
+    return t, p, undefined
+
+
+def impacted_flags(
+    dense_recall: np.ndarray,
+    compressed_recall: np.ndarray,
+    dense_top1: np.ndarray,
+    compressed_top1: np.ndarray,
+    alpha: float = 0.05,
+) -> np.ndarray:
+    """:func:`class_impact`'s ``impacted`` of many resamples at once: recalls (R, M, K) and top-1s
+    (R, M) give (R, K) bool."""
+    p = _normalized_test(dense_recall, compressed_recall, dense_top1, compressed_top1)[1]
+    with np.errstate(invalid="ignore"):
+        return np.asarray(p <= alpha)
 
 
 # ------------------------------------------------------------------------------------------------ churn

@@ -365,8 +365,9 @@ def traits_section(inputs: Inputs, images: Mapping[str, str]) -> str:
         "Per compressed config (rows), the mean of each trait over its PIEs (red) and over the rest of the "
         "test set (grey), all measured on the dense population's out-of-sample predictions: the share of "
         "examples that confident learning (cleanlab) flags as likely mislabelled; the dense members' vote "
-        "agreement; atypicality, the distance to the class centroid in the dense members' mean logits in "
-        "units of the class's median distance (1: typical).",
+        "agreement; atypicality, the distance to the class centroid in each dense member's penultimate "
+        "representation (its classifier's input) in units of the class's median distance, averaged over "
+        "the members (1: typical).",
     )
     headers = [("config", False), ("PIEs", True), ("label issues<br>PIEs / rest (%)", True)]
     headers += [("enrichment<br>[95% interval]", True), ("vote agreement<br>PIEs / rest", True)]

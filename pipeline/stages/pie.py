@@ -11,9 +11,9 @@
                        its traits under the dense population (label issue and quality, vote agreement,
                        margin, entropy, atypicality) and its leave-one-member-out frequency as a PIE
   <config>/gallery_NNN.png  the PIEs in pie.gallery_order (up to pie.gallery_max), labels written on them
-summary.json also holds, per config, how PIEs differ from the rest in those traits (the label-issue
-enrichment with its bootstrap interval; pipeline/analysis/pie_traits.py) and how stable the PIE set is
-under leaving one member out.
+The traits come from the ``traits`` stage (computed once per dense population). summary.json also holds,
+per config, how PIEs differ from the rest in them (the label-issue enrichment with its bootstrap interval;
+pipeline/analysis/pie_traits.py) and how stable the PIE set is under leaving one member out.
 The dense config is the reference and has no PIEs of its own.
 """
 
@@ -28,19 +28,19 @@ from pipeline.stages._cli import parser, run
 
 def main(args: argparse.Namespace) -> None:
     from pipeline.analysis import pie_tables as tables
-    from pipeline.analysis.pie_traits import dense_traits
-    from pipeline.analysis.population import load_population, load_reference, reference_logits
+    from pipeline.analysis.population import load_population, load_reference
     from pipeline.config import DENSE
     from pipeline.io import pie
     from pipeline.io.folders import replaced_folder
     from pipeline.io.predictions import PredictFolder
     from pipeline.io.prepared import load_test_split
+    from pipeline.io.traits import read_traits
 
     params = load_params(args.params)
     test = load_test_split(Path(args.prepare))
     predict, seeds = PredictFolder(Path(args.predict)), params.population.seeds
     dense = tables.Votes.of(load_reference(predict, seeds, test.labels, test.num_classes), test.num_classes)
-    traits = dense_traits(reference_logits(predict, seeds), test.labels, dense.votes)
+    traits = read_traits(Path(args.traits), test.labels, seeds)
     results = []
     with replaced_folder(Path(args.out)) as out:
         for name in (name for name in params.compress.configs if name != DENSE):
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = parser(__doc__ or "")
     p.add_argument("--prepare", required=True, help="the prepare stage's folder (test images and labels)")
     p.add_argument("--predict", required=True, help="the predict stage's folder (clean prediction tables)")
+    p.add_argument("--traits", required=True, help="the traits stage's folder (each test example's traits)")
     p.add_argument("--out", required=True, help="output folder (replaced as a whole on success)")
     return p
 

@@ -116,7 +116,7 @@ def test_pie_stability_enumerated_by_hand() -> None:
     leaves no PIE, dropping 1 leaves example 1, dropping 2 leaves example 0."""
     import dataclasses
 
-    from pipeline.analysis.pie_tables import stability
+    from pipeline.analysis.pie_tables import Votes, stability
     from pipeline.analysis.population import Population
 
     labels = np.ones(3, np.int64)
@@ -131,11 +131,38 @@ def test_pie_stability_enumerated_by_hand() -> None:
     )
     comp = dataclasses.replace(dense, name="c", pred=np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1]]))
     mask = np.array([True, True, False])
-    found = stability(dense, comp, 2, mask)
+    found = stability(Votes.of(dense, 2), Votes.of(comp, 2), mask)
     np.testing.assert_allclose(found.frequency, [1 / 3, 1 / 3, 0.0])
     assert found.jaccard_mean == pytest.approx((0 + 0.5 + 0.5) / 3) and found.jaccard_min == 0.0
     assert found.summary(mask)["pies_stable"] == 0
-    two = stability(
-        dataclasses.replace(dense, seeds=(0, 1, 3)), comp, 2, mask
-    )  # unpaired seeds: no resampling
+    unpaired = dataclasses.replace(dense, seeds=(0, 1, 3))
+    two = stability(Votes.of(unpaired, 2), Votes.of(comp, 2), mask)  # unpaired seeds: no resampling
     assert two.jaccard_mean is None and np.isnan(two.frequency).all()
+
+
+@pytest.mark.parametrize("members", [3, 4, 5, 7])
+@pytest.mark.parametrize("classes", [2, 3, 6])
+def test_leave_one_out_modal_labels_equal_a_recount(members: int, classes: int) -> None:
+    """modal_without_one + leave_one_out_modal give, for every member left out, exactly the modal labels
+    of the remaining members counted afresh: ties, near-ties and clear majorities (few classes and few
+    members make ties common)."""
+    rng = np.random.default_rng(members * 10 + classes)
+    pred = rng.integers(0, classes, (members, 400))
+    pred[:, :50] = rng.integers(0, 2, (members, 50))  # two-class rows: many exact and one-off ties
+    votes = pie.vote_counts(pred, classes)
+    modal = pie.modal_labels(votes)
+    without = pie.modal_without_one(votes, modal, members)
+    for m in range(members):
+        recount = pie.modal_of(np.delete(pred, m, axis=0), classes).label
+        np.testing.assert_array_equal(pie.leave_one_out_modal(pred, modal, without, m), recount)
+
+
+def test_modal_without_one_by_hand() -> None:
+    """Votes of 4 members over 4 classes, one vote for the modal label taken away:
+    [2,0,2,0] ties 0 and 2 (modal 2) and leaves 0 ahead; [0,3,0,1] keeps 1 (2 against 1); [1,1,0,2]
+    (modal 3) becomes a three-way tie at 1 that 3, the largest id, still wins; [0,2,0,2] ties 1 and 3
+    (modal 3) and leaves 1 ahead."""
+    votes = np.array([[2, 0, 2, 0], [0, 3, 0, 1], [1, 1, 0, 2], [0, 2, 0, 2]], np.uint8)
+    modal = pie.modal_labels(votes)
+    assert modal.label.tolist() == [2, 1, 3, 3]
+    assert pie.modal_without_one(votes, modal, 4).tolist() == [0, 1, 3, 1]

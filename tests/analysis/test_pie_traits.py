@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from pipeline.analysis.pie_traits import (
-    atypicality,
+    class_normalized_distance,
     contrast,
     dense_traits,
     enrichment,
     label_issues,
-    softmax,
+    mean_atypicality,
+    mean_probabilities,
     uncertainty,
 )
 
@@ -37,9 +38,48 @@ def test_an_example_far_from_its_class_ranks_atypical() -> None:
     labels = np.repeat([0, 1], 50)
     features = rng.normal(size=(100, 4)) * 0.1 + labels[:, None] * 5.0
     features[3] += 3.0  # far from class 0's cloud
-    scores = atypicality(features, labels)
+    scores = class_normalized_distance(features, labels)
     assert int(np.argmax(scores)) == 3 and scores[3] > 10
     assert np.median(scores[labels == 1]) == pytest.approx(1.0)
+
+
+def test_class_normalized_distance_by_hand() -> None:
+    """Class 0 at 0, 1, 2, 5 on a line: centroid 2, distances 2, 1, 0, 3, median 1.5; class 1 is two
+    points at (0, 3) and (4, 0): centroid (2, 1.5), both 2.5 away, median 2.5; class 2 a single point
+    (its own centroid: distance 0, median 0, reported as 1)."""
+    features = np.array([[0, 0], [1, 0], [2, 0], [5, 0], [0, 3], [4, 0], [7, 7]], np.float16)
+    labels = np.array([0, 0, 0, 0, 1, 1, 2])
+    np.testing.assert_allclose(
+        class_normalized_distance(features, labels), [2 / 1.5, 1 / 1.5, 0.0, 3 / 1.5, 1.0, 1.0, 1.0]
+    )
+
+
+def test_atypicality_measures_each_member_in_its_own_space() -> None:
+    """Members' representations are not aligned: a member whose space is rotated and scaled gives the
+    same distances in units of the class median, and the mean over members is that too."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(3), 30)
+    first = rng.normal(size=(90, 3)) + labels[:, None] * 4.0
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    second = 7.0 * first @ rotation
+    one = class_normalized_distance(first, labels)
+    np.testing.assert_allclose(class_normalized_distance(second, labels), one, rtol=1e-4)
+    np.testing.assert_allclose(mean_atypicality([one, np.full(90, 2.0)]), (one + 2.0) / 2)
+    with pytest.raises(ValueError, match="no members"):
+        mean_atypicality([])
+
+
+def test_mean_probabilities_by_hand() -> None:
+    """Two members, one example: softmax([0, ln 3]) = (1/4, 3/4) and softmax([ln 3, 0]) = (3/4, 1/4):
+    the mean is (1/2, 1/2); rows are taken in chunks, so more rows than a chunk come out alike."""
+    a = np.array([[0.0, np.log(3.0)]], np.float16)
+    probs, members = mean_probabilities([a, a[:, ::-1]])
+    assert members == 2 and probs.dtype == np.float32
+    np.testing.assert_allclose(probs, [[0.5, 0.5]], atol=1e-3)  # float16 logits: ln 3 to 3 digits
+    many = np.repeat(a, 10_000, axis=0)
+    np.testing.assert_allclose(
+        mean_probabilities([many])[0], np.repeat([[0.25, 0.75]], 10_000, axis=0), atol=1e-3
+    )
 
 
 def test_uncertainty_by_hand() -> None:
@@ -72,13 +112,18 @@ def test_enrichment_is_the_ratio_of_rates_with_an_interval_around_it() -> None:
 def test_dense_traits_stream_members_and_contrast_pies_with_the_rest() -> None:
     labels = np.repeat(np.arange(2), 10)
     logits = [np.log(confident(labels, 2, 0.95)), np.log(confident(labels, 2, 0.85))]
+    features = [
+        labels[:, None] * 3.0 + np.arange(20)[:, None] % 5,
+        labels[:, None] - np.arange(20)[:, None] % 3,
+    ]
+    scores = [class_normalized_distance(f, labels) for f in features]
     votes = np.zeros((20, 2), int)
     votes[np.arange(20), labels] = 2
-    traits = dense_traits(iter(logits), labels, votes)
+    traits = dense_traits(iter(logits), iter(scores), labels, votes)
     np.testing.assert_allclose(traits.agreement, 1.0)
-    np.testing.assert_allclose(traits.margin, 0.8, atol=1e-12)  # mean probabilities 0.9 / 0.1
+    np.testing.assert_allclose(traits.margin, 0.8, atol=1e-6)  # mean probabilities 0.9 / 0.1
+    np.testing.assert_allclose(traits.atypicality, (scores[0] + scores[1]) / 2)
     pies = np.arange(20) < 2
     summary = contrast(traits, pies)
     assert summary["agreement_pies"] == summary["agreement_rest"] == 1.0
     assert set(summary) >= {"label_issue_enrichment", "atypicality_pies", "entropy_rest", "margin_pies"}
-    np.testing.assert_allclose(softmax(np.array([[0.0, np.log(3.0)]])), [[0.25, 0.75]])

@@ -11,7 +11,7 @@ from scipy import stats
 from pipeline.analysis.power import (
     detectable_change,
     detectable_changes,
-    frequency,
+    detectable_changes_sd,
     jaccard,
     leave_one_out,
     members_needed,
@@ -63,18 +63,28 @@ def test_members_needed_is_the_first_size_that_detects_the_change() -> None:
     assert members_needed(0.5, 0.5, 1e-6) is None  # beyond MAX_MEMBERS
 
 
+@pytest.mark.parametrize(
+    ("sd_a", "sd_b", "change"),
+    [(0.01, 0.01, 0.01), (0.05, 0.001, 0.01), (0.002, 0.03, 0.004), (0.01, 0.02, 0.2)],
+)
+def test_members_needed_equals_a_scan_of_every_size(sd_a: float, sd_b: float, change: float) -> None:
+    """The windowed search returns what checking n = 2, 3, ... one at a time returns (the last case
+    needs only 2 members, below the normal-theory start)."""
+    scan = next(n for n in range(2, 2000) if detectable_change(sd_a, n, sd_b, n) <= change)
+    assert members_needed(sd_a, sd_b, change) == scan
+
+
+def test_detectable_changes_broadcast_over_sizes() -> None:
+    """Sizes as arrays give, element by element, what scalar sizes give."""
+    sizes = np.array([2, 3, 10, 40])
+    many = detectable_changes_sd(np.full(4, 0.02), sizes, np.full(4, 0.01), sizes)
+    one = [detectable_change(0.02, int(n), 0.01, int(n)) for n in sizes]
+    np.testing.assert_allclose(many, one, rtol=1e-12)
+
+
 def test_leave_one_out_enumerates_each_member_once() -> None:
     assert [list(i) for i in leave_one_out(3)] == [[1, 2], [0, 2], [0, 1]]
     assert leave_one_out(2) == []
-
-
-def test_frequency_counts_the_resamples_that_still_find_it() -> None:
-    # Three members; element 0 is found only while member 2 is in, element 1 always, element 2 never.
-    def found(idx: np.ndarray) -> np.ndarray:
-        return np.array([2 in idx, True, False])
-
-    np.testing.assert_allclose(frequency(found, 3), [2 / 3, 1.0, 0.0])
-    assert np.isnan(frequency(found, 2)).all()
 
 
 def test_jaccard() -> None:

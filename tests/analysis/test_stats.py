@@ -161,3 +161,20 @@ def test_mean_interval_is_the_t_interval() -> None:
     assert ci.high - ci.mean == pytest.approx(4.302653 * 0.02 / math.sqrt(3), rel=1e-6)
     single = stats.mean_interval(np.array([0.5]), 0.95)
     assert single.mean == 0.5 and np.isnan([single.std, single.low, single.high]).all()
+
+
+def test_impacted_flags_of_stacked_resamples_equal_one_test_each() -> None:
+    """impacted_flags on (R, M, K) resamples gives each resample's class_impact(...).impacted: the
+    leave-one-out stability of the per-class verdict runs as one test."""
+    from pipeline.analysis.power import leave_one_out
+
+    rng = np.random.default_rng(3)
+    dense = rng.normal(0.80, 0.02, (6, 40))
+    comp = dense - rng.normal(0.01, 0.02, (6, 40)) * (np.arange(40) % 3 == 0)
+    comp[:, 5] = dense[:, 5] = 1.0  # a flat class: undefined, never impacted
+    top1_d, top1_c = dense.mean(axis=1), comp.mean(axis=1)
+    idx = np.array(leave_one_out(6))
+    flags = stats.impacted_flags(dense[idx], comp[idx], top1_d[idx], top1_c[idx])
+    one_by_one = [stats.class_impact(dense[i], comp[i], top1_d[i], top1_c[i]).impacted for i in idx]
+    np.testing.assert_array_equal(flags, np.array(one_by_one))
+    assert flags.any() and not flags.all() and not flags[:, 5].any()

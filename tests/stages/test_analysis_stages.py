@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from pipeline.analysis.pie_traits import class_normalized_distance
 from pipeline.config import (
     CompressionConfig,
     CompressParams,
@@ -26,10 +27,12 @@ from pipeline.config import (
 from pipeline.data.base import Split
 from pipeline.data.celeba import ATTRIBUTES
 from pipeline.data.prepare import Prepared
+from pipeline.io.atypicality import write_atypicality
 from pipeline.io.predictions import PredictFolder, write_predictions
 from pipeline.io.prepared import save_prepared
 from pipeline.stages import pie as pie_stage
 from pipeline.stages import stats as stats_stage
+from pipeline.stages import traits as traits_stage
 
 from ..conftest import tiny_params
 
@@ -76,7 +79,11 @@ def study(tmp_path: Path) -> dict[str, Any]:
         comp = np.where(forgotten, 1 - dense, dense)
         quant = np.where(other, 1 - dense, dense)
         for config, pred in (("dense", dense), ("magnitude_50", comp), ("int8_static", quant)):
-            write_predictions(predict.config(config).table(seed), columns(labels, pred), np.zeros((N, 2)))
+            logits = np.eye(2)[pred] * (2.0 + seed)  # the predicted class ahead
+            write_predictions(predict.config(config).table(seed), columns(labels, pred), logits)
+    features = {seed: rng.normal(size=(N, 5)) + labels[:, None] * 2.0 for seed in SEEDS}
+    scores = {seed: class_normalized_distance(f, labels) for seed, f in features.items()}
+    write_atypicality(tmp_path / "atypicality", "fc", 5, scores)
     params = dataclasses.replace(
         tiny_params(),
         population=PopulationParams(seeds=SEEDS),
@@ -102,10 +109,17 @@ def study(tmp_path: Path) -> dict[str, Any]:
 
 
 def run_stage(module: Any, study: dict[str, Any], out: str) -> Path:
-    """The stage through its command line: the prepare and predict folders in, ``out`` out."""
+    """The stage through its command line: the prepare and predict folders (and the atypicality for
+    traits, the traits for pie, which runs traits first) in, ``out`` out."""
     root = study["root"]
     argv = ["--params", study["params"], "--prepare", str(root / "prepared")]
     argv += ["--predict", str(root / "predict"), "--out", str(root / out)]
+    if module is traits_stage:
+        argv += ["--atypicality", str(root / "atypicality")]
+    if module is pie_stage:
+        if not (root / "traits").is_dir():
+            run_stage(traits_stage, study, "traits")
+        argv += ["--traits", str(root / "traits")]
     module.main(module.build_parser().parse_args(argv))
     return Path(root / out)
 
@@ -182,7 +196,7 @@ def test_stats_stage_reports_the_over_indexed_group(study: dict[str, Any]) -> No
     np.testing.assert_allclose(diff.sum(axis=1), 0.0, atol=1e-12)
 
 
-@pytest.mark.parametrize("module", [stats_stage, pie_stage])
+@pytest.mark.parametrize("module", [stats_stage, traits_stage, pie_stage])
 def test_stages_are_deterministic_and_replace_stale_outputs(study: dict[str, Any], module: Any) -> None:
     first = run_stage(module, study, "out")
     (first / "stale.csv").write_text("from an earlier run")
@@ -246,11 +260,74 @@ def test_stats_and_pie_depend_on_the_clean_predictions_only() -> None:
     from ..conftest import REPO
 
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    for name in ("stats", "pie"):
+    for name, more in (("stats", []), ("pie", ["data/traits"])):
         data = [d for d in stages[name]["deps"] if d.startswith("data/") and not d.startswith("data/code/")]
-        assert data == ["data/validate", "data/prepare", "data/predict/clean"], name
+        assert data == ["data/validate", "data/prepare", "data/predict/clean", *more], name
+    traits = stages["traits"]["deps"]  # the dense population's clean predictions only: no config reruns it
+    assert "data/predict/clean/dense.d" in traits and "data/predict/clean" not in traits
     robustness = stages["robustness"]
     assert "matrix" not in robustness and robustness["outs"] == ["data/robustness"]
     assert {"data/corrupt", "data/predict"} <= set(robustness["deps"])
     assert robustness["params"] == ["compress", "population"]  # the views come from data/corrupt
     assert not (REPO / "families" / "robustness").exists()
+
+
+def test_the_traits_stage_writes_what_the_dense_population_says(study: dict[str, Any]) -> None:
+    """traits.parquet holds dense_traits of the stored dense logits, votes and atypicality, row by row, and
+    pie's PIE rows carry them."""
+    from pipeline.analysis.pie import vote_counts
+    from pipeline.analysis.pie_traits import dense_traits
+    from pipeline.analysis.population import load_population, reference_logits
+    from pipeline.io.atypicality import read_atypicality
+    from pipeline.io.traits import read_traits
+
+    root = study["root"]
+    out = run_stage(traits_stage, study, "traits")
+    dense = load_population(study["predict"], "dense", SEEDS)
+    atypicality = read_atypicality(root / "atypicality")
+    want = dense_traits(
+        reference_logits(study["predict"], SEEDS),
+        atypicality.arrays(SEEDS),
+        dense.labels,
+        vote_counts(dense.pred, 2),
+    )
+    got = read_traits(out, dense.labels, SEEDS)
+    for name in ("label_issue", "label_quality", "agreement", "margin", "entropy", "atypicality"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    rows = read_csv(run_stage(pie_stage, study, "pie") / "magnitude_50" / "pies.csv")
+    first = int(rows[0]["example_id"])
+    assert float(rows[0]["atypicality"]) == pytest.approx(want.atypicality[first])
+    assert float(rows[0]["agreement"]) == pytest.approx(want.agreement[first])
+
+
+def test_traits_that_do_not_fit_are_refused_by_name(study: dict[str, Any]) -> None:
+    """Traits of other seeds, a damaged table and atypicality of another test split each stop with an
+    InputCorrupt naming the file and the stage to rerun."""
+    from pipeline.errors import InputCorrupt
+    from pipeline.io.traits import read_traits
+
+    root = study["root"]
+    out = run_stage(traits_stage, study, "traits")
+    labels = load_test_labels(root)
+    with pytest.raises(
+        InputCorrupt, match=r"traits.json: traits of the dense seeds \[0, 1, 2\], the population is \[0, 1\]"
+    ):
+        read_traits(out, labels, (0, 1))
+    table = out / "traits.parquet"
+    data = bytearray(table.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    table.write_bytes(bytes(data))
+    with pytest.raises(InputCorrupt, match=r"traits.parquet: SHA-256 differs .* run `dvc repro traits`"):
+        read_traits(out, labels, SEEDS)
+    write_atypicality(root / "atypicality", "fc", 5, {seed: np.ones(N - 1) for seed in SEEDS})
+    with pytest.raises(
+        InputCorrupt,
+        match=r"atypicality of 399 test examples, the test split has 400; run `dvc repro atypicality`",
+    ):
+        run_stage(traits_stage, study, "traits")
+
+
+def load_test_labels(root: Path) -> np.ndarray:
+    from pipeline.io.prepared import load_test_split
+
+    return load_test_split(root / "prepared").labels

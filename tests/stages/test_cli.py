@@ -13,7 +13,7 @@ from ..conftest import REPO
 from ..test_config import with_change
 
 STAGES = [
-    *("prepare", "corrupt", "train", "compress", "predict", "stats", "pie"),
+    *("prepare", "corrupt", "train", "compress", "predict", "atypicality", "traits", "stats", "pie"),
     *("saliency_reference", "saliency", "robustness", "representations_reference", "representations"),
     "report",
 ]
@@ -38,7 +38,22 @@ def test_stage_exits_with_one_line_and_writes_nothing(tmp_path: Path, stage: str
             *("--out", str(out)),
         ],
         "stats": ["--prepare", str(tmp_path), "--predict", str(tmp_path / "predict"), "--out", str(out)],
-        "pie": ["--prepare", str(tmp_path), "--predict", str(tmp_path / "predict"), "--out", str(out)],
+        "pie": [
+            *("--prepare", str(tmp_path), "--predict", str(tmp_path / "predict")),
+            *("--traits", str(tmp_path / "traits"), "--out", str(out)),
+        ],
+        "atypicality": [
+            "--prepare",
+            str(tmp_path),
+            "--compress",
+            str(tmp_path / "compress"),
+            "--out",
+            str(out),
+        ],
+        "traits": [
+            *("--prepare", str(tmp_path), "--predict", str(tmp_path / "predict")),
+            *("--atypicality", str(tmp_path / "atypicality"), "--out", str(out)),
+        ],
         "compress": [
             *("--config", "dense", "--seed", "0", "--prepare", str(tmp_path / "none")),
             *("--train", str(tmp_path / "train"), "--out", str(out)),
