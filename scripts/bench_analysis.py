@@ -54,7 +54,7 @@ e.g. ``--baseline 7e561dc``.
 
 It measures each stage's wall time (``time.perf_counter`` around the child) and peak resident memory (the
 child's own ``ru_maxrss`` from ``os.wait4``), and passes when the current code's stages together take at most
-``--limit-seconds`` and neither peaks above ``--limit-gb`` (the target: 60 s and 4 GB on a 2-core machine).
+``--limit-seconds`` and none peaks above ``--limit-gb`` (the target: 60 s and 4 GB on a 2-core machine).
 Generation runs in a separate process and is timed apart: it is not part of the figure. (A child's
 ``ru_maxrss`` includes the peak of the process that started it, because Linux records the old address space's
 high-water mark at exec; so this process stays small and imports no NumPy: generation and the matrix-multiply
@@ -243,7 +243,7 @@ class Study:
         the example the farther out."""
         import numpy as np
 
-        from pipeline.analysis.pie_traits import class_normalized_distance
+        from pipeline.analysis.atypicality import class_normalized_distance
 
         centroids = self.rng.standard_normal((self.classes, width), dtype=np.float32) * 2.0
         spread = (1.5 - self.ease).astype(np.float32)[:, None]
@@ -526,7 +526,7 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary working folder")
     p.add_argument("--image-size", type=int, default=16, help="side of the fake test images (default 16)")
-    p.add_argument("--limit-seconds", type=float, default=60.0, help="wall-time limit of both stages")
+    p.add_argument("--limit-seconds", type=float, default=60.0, help="wall-time limit of the stages together")
     p.add_argument("--limit-gb", type=float, default=4.0, help="peak-memory limit of each stage (GiB)")
     p.add_argument("--verbose", action="store_true", help="print the stages' own log lines")
     args = p.parse_args()

@@ -61,10 +61,9 @@ def modal_without_one(votes: np.ndarray, modal: Modal, members: int) -> np.ndarr
         if not sub.size:
             continue
         label, top = modal.label[sub], modal.votes[sub].astype(votes.dtype)
-        if tie:  # the other classes at the top count
-            pick = votes[sub] == top[:, None]
-        else:  # the modal label, one vote down, with the classes one behind
-            pick = votes[sub] == (top - 1)[:, None]
+        # tied: the other classes at the top count; else the modal label, one vote down, with the classes
+        # one behind (top >= 1: every example has a vote)
+        pick = votes[sub] == (top if tie else top - 1)[:, None]
         pick[np.arange(sub.size), label] = not tie
         out[sub] = (k - 1) - np.argmax(pick[:, ::-1], axis=1)
     return out

@@ -120,34 +120,10 @@ def uncertainty(probs: np.ndarray, votes: np.ndarray, members: int) -> tuple[np.
     return agreement, margin, entropy
 
 
-def class_normalized_distance(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(N,) distance of each row of ``features`` (N, D) to its class's centroid over the class's median
-    such distance (1.0 for a class whose examples all sit on their centroid). The class sums are one
-    sparse one-hot product, the medians read off one sort by class and distance; float32 throughout."""
-    from scipy import sparse
-
-    n = labels.shape[0]
-    k = int(labels.max()) + 1 if n else 0
-    x = features.astype(np.float32)
-    sizes = np.bincount(labels, minlength=k)
-    onehot = sparse.csr_matrix((np.ones(n, np.float32), (labels, np.arange(n))), shape=(k, n))
-    centroids = np.asarray(onehot @ x) / np.maximum(sizes, 1).astype(np.float32)[:, None]
-    offset = x - centroids[labels]
-    dist = np.sqrt(np.einsum("nd,nd->n", offset, offset, dtype=np.float64))
-    order = np.lexsort((dist, labels))  # by class, then distance: each class's medians by position
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    medians = np.zeros(k)
-    present = sizes > 0
-    low = dist[order[starts[present] + (sizes[present] - 1) // 2]]
-    high = dist[order[starts[present] + sizes[present] // 2]]
-    medians[present] = (low + high) / 2
-    scale = medians[labels]
-    return np.where(scale > 0, dist / np.where(scale > 0, scale, 1.0), 1.0)
-
-
 def mean_atypicality(members: Iterable[np.ndarray]) -> np.ndarray:
-    """(N,) the mean over the members of their (N,) :func:`class_normalized_distance`, each measured in
-    the member's own representation (they are not aligned)."""
+    """(N,) the mean over the members of their (N,) atypicality
+    (:func:`pipeline.analysis.atypicality.class_normalized_distance`), each measured in the member's own
+    representation (they are not aligned)."""
     total, count = None, 0
     for member in members:
         total = member.astype(np.float64) if total is None else total + member

@@ -38,10 +38,13 @@ def noncentrality(df: np.ndarray, crit: np.ndarray, power: float) -> np.ndarray:
     """Elementwise, the noncentrality at which the two-sided test with critical value ``crit`` on ``df``
     degrees of freedom reaches ``power``: power rises with it from alpha at 0, so the root is bracketed
     by 0 and a bound doubled until the power passes ``power``, and found by Chandrupatla's method
-    (``scipy.optimize.elementwise.find_root``) to within a few ulps."""
+    (``scipy.optimize.elementwise.find_root``) to within a few ulps. A ``power`` the test has at no
+    change at all (at most alpha) needs none: 0."""
     from scipy.optimize.elementwise import find_root
 
-    high = crit + 4.0  # above 0.99 power at crit + 4 for any df: rarely doubled
+    if np.all(_power(np.zeros_like(crit), df, crit) >= power):
+        return np.zeros_like(crit)
+    high = crit + 4.0  # 0.8 power or more at crit + 4 for any df (0.81 at df = 1); doubled where short
     while (short := _power(high, df, crit) < power).any():
         high = np.where(short, high * 2, high)
     found = find_root(lambda nc, d, c: _power(nc, d, c) - power, (np.zeros_like(high), high), args=(df, crit))
@@ -96,24 +99,41 @@ def members_needed(
     """The smallest n (members in each population) whose detectable change is at most ``change``;
     None when undefined or beyond ``MAX_MEMBERS``.
 
-    The detectable change falls with n, and never below the normal test's, ``(z_alpha/2 + z_power) *
-    sqrt((sd_a^2 + sd_b^2) / n)``: the search starts a little below the n at which that one reaches
-    ``change`` and evaluates whole windows of consecutive n at once, each twice as wide as the last."""
+    The detectable change falls with n. The search starts a little below the n at which the normal
+    test's, ``(z_alpha/2 + z_power) * sqrt((sd_a^2 + sd_b^2) / n)``, reaches ``change`` (usually just
+    below the answer) and evaluates whole windows of consecutive n at once, each twice as wide as the
+    last; where the start itself already reaches it (at a power near alpha the other tail adds power,
+    so the answer can lie below), it bisects between 2 and the start."""
     from scipy import stats
 
     spread = sd_a**2 + sd_b**2
     if not (np.isfinite(spread) and spread > 0 and change > 0):
         return None
+
+    def reaches(n: np.ndarray) -> np.ndarray:
+        return np.asarray(detectable_changes_sd(sd_a, n, sd_b, n, alpha, power) <= change)
+
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    low = max(2, int(0.9 * z**2 * spread / change**2))
+    with np.errstate(over="ignore", divide="ignore"):
+        normal = 0.9 * z**2 * spread / change**2
+    start = low = int(min(max(normal, 2.0), MAX_MEMBERS)) if np.isfinite(normal) else MAX_MEMBERS
     width = 16
     while low <= MAX_MEMBERS:
         n = np.arange(low, min(low + width, MAX_MEMBERS + 1))
-        reached = np.flatnonzero(detectable_changes_sd(sd_a, n, sd_b, n, alpha, power) <= change)
+        reached = np.flatnonzero(reaches(n))
         if reached.size:
-            return int(n[reached[0]])
+            found = int(n[reached[0]])
+            break
         low, width = int(n[-1]) + 1, width * 2
-    return None
+    else:
+        return None
+    if found != start or start == 2:
+        return found
+    below, above = 1, start  # above reaches; bisect for the first n in 2..start that does
+    while above - below > 1:
+        mid = (below + above) // 2
+        below, above = (below, mid) if reaches(np.array([mid]))[0] else (mid, above)
+    return above
 
 
 def leave_one_out(members: int) -> list[np.ndarray]:

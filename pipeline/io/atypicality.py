@@ -61,7 +61,8 @@ class Atypicality:
         missing = sorted(set(seeds) - set(self.seeds))
         if missing:
             raise InputCorrupt(
-                f"{self.root}: holds the dense members of seeds {list(self.seeds)}, not {missing}; {RERUN}"
+                f"{self.root / META}: holds the dense members of seeds {list(self.seeds)}, not {missing}; "
+                f"{RERUN}"
             )
         return (self.array(seed) for seed in seeds)
 

@@ -61,7 +61,8 @@ def penultimate(model: nn.Module, images: torch.Tensor, batch_size: int) -> np.n
             model(batch.contiguous(memory_format=torch.channels_last))
     finally:
         handle.remove()
-    assert out is not None, "the classifier did not run"
+    if out is None:
+        raise ValueError(f"the classifier {classifier_layer(model)!r} did not run in the forward pass")
     return out
 
 
@@ -77,7 +78,7 @@ def population_atypicality(
     member's penultimate representation, measured in itself
     (:func:`pipeline.analysis.pie_traits.class_normalized_distance`) and not kept; one member at a time.
     Members whose classifiers differ are an error."""
-    from pipeline.analysis.pie_traits import class_normalized_distance
+    from pipeline.analysis.atypicality import class_normalized_distance
     from pipeline.compression.load import load_model
 
     x = torch.from_numpy(np.array(images)).to(

@@ -27,7 +27,7 @@ def main(args: argparse.Namespace) -> None:
     from pipeline.analysis.pie_traits import dense_traits, log_line
     from pipeline.analysis.population import load_reference, reference_logits
     from pipeline.io.ahead import read_ahead
-    from pipeline.io.atypicality import read_atypicality
+    from pipeline.io.atypicality import META, read_atypicality
     from pipeline.io.predictions import PredictFolder
     from pipeline.io.prepared import load_test_split
     from pipeline.io.traits import write_traits
@@ -39,8 +39,8 @@ def main(args: argparse.Namespace) -> None:
     atypicality = read_atypicality(Path(args.atypicality))
     if atypicality.examples != test.labels.shape[0]:
         raise InputCorrupt(
-            f"{args.atypicality}: atypicality of {atypicality.examples} test examples, the test split has "
-            f"{test.labels.shape[0]}; run `dvc repro atypicality`"
+            f"{atypicality.root / META}: atypicality of {atypicality.examples} test examples, the test split "
+            f"has {test.labels.shape[0]}; run `dvc repro atypicality`"
         )
     votes = vote_counts(dense.pred, test.num_classes)
     logits = read_ahead(reference_logits(predict, seeds))

@@ -74,6 +74,28 @@ def test_members_needed_equals_a_scan_of_every_size(sd_a: float, sd_b: float, ch
     assert members_needed(sd_a, sd_b, change) == scan
 
 
+@pytest.mark.parametrize(
+    ("alpha", "power", "change", "scan"),
+    [(0.2, 0.3, 0.005, 376), (0.2, 0.25, 0.004, 286), (0.5, 0.55, 0.003, 546), (0.3, 0.35, 0.002, 1071)],
+)
+def test_members_needed_below_the_normal_start(alpha: float, power: float, change: float, scan: int) -> None:
+    """At a power near alpha the test's other tail adds power, so the answer lies below where the normal
+    formula starts the search (a linear scan of every n found these; the search must not stop at its
+    start)."""
+    n = members_needed(0.1, 0.1, change, alpha, power)
+    assert n == scan
+    assert detectable_change(0.1, n, 0.1, n, alpha, power) <= change
+    assert detectable_change(0.1, n - 1, 0.1, n - 1, alpha, power) > change
+
+
+def test_extreme_targets_are_answered_not_crashed() -> None:
+    """A change too small for any population gives None (not an overflow); a power the test has with
+    no change at all (at most alpha) needs no change and the fewest members."""
+    assert members_needed(0.1, 0.1, 1e-200) is None
+    assert detectable_change(0.01, 5, 0.01, 5, alpha=0.05, power=0.05) == 0.0
+    assert members_needed(0.1, 0.1, 0.01, alpha=0.05, power=0.04) == 2
+
+
 def test_detectable_changes_broadcast_over_sizes() -> None:
     """Sizes as arrays give, element by element, what scalar sizes give."""
     sizes = np.array([2, 3, 10, 40])

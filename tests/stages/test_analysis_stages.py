@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.analysis.pie_traits import class_normalized_distance
+from pipeline.analysis.atypicality import class_normalized_distance
 from pipeline.config import (
     CompressionConfig,
     CompressParams,
@@ -322,7 +322,7 @@ def test_traits_that_do_not_fit_are_refused_by_name(study: dict[str, Any]) -> No
     write_atypicality(root / "atypicality", "fc", 5, {seed: np.ones(N - 1) for seed in SEEDS})
     with pytest.raises(
         InputCorrupt,
-        match=r"atypicality of 399 test examples, the test split has 400; run `dvc repro atypicality`",
+        match=r"atypicality.json: atypicality of 399 test examples, the test split has 400; run `dvc repro",
     ):
         run_stage(traits_stage, study, "traits")
 

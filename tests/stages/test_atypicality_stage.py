@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.analysis.pie_traits import class_normalized_distance
+from pipeline.analysis.atypicality import class_normalized_distance
 from pipeline.compression.load import load_model
 from pipeline.data.prepare import Prepared
 from pipeline.errors import InputCorrupt
@@ -76,5 +76,7 @@ def test_a_damaged_array_is_refused_by_name(study: Path, tmp_path: Path) -> None
     stored.array(0)
     with pytest.raises(InputCorrupt, match=r"seed_1.npy: SHA-256 differs .* run `dvc repro atypicality`"):
         stored.array(1)
-    with pytest.raises(InputCorrupt, match=r"holds the dense members of seeds \[0, 1\], not \[7\]"):
+    with pytest.raises(
+        InputCorrupt, match=r"atypicality.json: holds the dense members of seeds \[0, 1\], not \[7\]"
+    ):
         list(stored.arrays((0, 7)))
