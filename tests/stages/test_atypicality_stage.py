@@ -58,6 +58,23 @@ def test_the_stage_measures_each_member_in_its_classifier_input(
     assert contents(again) == contents(out)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_stage_on_cuda_agrees_with_the_cpu(study: Path, tmp_path: Path) -> None:
+    """``runtime.device: cuda`` runs the members on the GPU: the same layer and width, and scores within
+    TF32's rounding of the CPU's."""
+    import dataclasses
+
+    from ..conftest import tiny_params
+
+    runtime = dataclasses.replace(tiny_params().runtime, device="cuda")
+    on_cuda = fake_members.write_params(tmp_path / "cuda.yaml", DENSE, SEEDS, runtime=runtime)
+    cpu = read_atypicality(fake_members.run_reference(atypicality_stage, study, tmp_path / "cpu"))
+    gpu = read_atypicality(fake_members.run_reference(atypicality_stage, study, tmp_path / "gpu", on_cuda))
+    assert (gpu.layer, gpu.width, gpu.seeds) == (cpu.layer, cpu.width, cpu.seeds)
+    for seed in SEEDS:
+        np.testing.assert_allclose(gpu.array(seed), cpu.array(seed), rtol=1e-2, atol=1e-3)
+
+
 def test_a_convolutional_classifier_is_averaged_over_its_positions() -> None:
     """A 1x1 conv classifier (SqueezeNet's kind) reads (B, C, H, W): one value per channel, its mean."""
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.Conv2d(3, 2, 1))
